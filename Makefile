@@ -1,0 +1,164 @@
+# popstore - top-level Makefile.
+#
+# A fresh clone needs no other step: the first `make` runs autoreconf and
+# configure (writing config.mk), then builds lib/libstore.a and every
+# program. `make check` builds and runs the whole test suite, first as is
+# and then under AddressSanitizer + UndefinedBehaviorSanitizer (in .asan/).
+#
+# Programs add themselves with a fragment DIR/build.mk that appends to
+# PROGRAMS and may set PROG_LIBS_<dir> (see popmgr/build.mk).
+
+B		?= .
+SAN		?=
+CONFIGURE_FLAGS	?=
+
+NOCONF_GOALS	:= clean distclean help
+ifeq ($(filter-out $(NOCONF_GOALS),$(or $(MAKECMDGOALS),all)),)
+else
+include config.mk
+endif
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+		   -Wno-format-nonliteral
+CFLAGS		?= $(CONF_CFLAGS)
+ALL_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CONF_CPPFLAGS) \
+		   -Ilib $(SSL_CFLAGS) $(SASL_CFLAGS) $(PCRE2_CFLAGS) $(GDBM_CFLAGS)
+ifneq ($(SAN),)
+ALL_CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+SAN_LDFLAGS	:= -fsanitize=address,undefined
+endif
+ALL_LDFLAGS	:= $(CONF_LDFLAGS) $(LDFLAGS) $(SAN_LDFLAGS)
+
+LIB_SRCS	:= $(sort $(wildcard lib/*.c))
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
+LIBSTORE	:= $(B)/lib/libstore.a
+
+PROGRAMS	:=
+-include $(wildcard */build.mk)
+
+UNIT_SRCS	:= $(sort $(wildcard t/unit/*.c))
+UNIT_TESTS	:= $(UNIT_SRCS:%.c=$(B)/%.t)
+TLIB_SRCS	:= $(sort $(wildcard t/unit/lib/*.c))
+TLIB_OBJS	:= $(TLIB_SRCS:%.c=$(B)/%.o)
+
+BINS		:= $(PROGRAMS:%=$(B)/%)
+
+# Fuzz targets: t/fuzz/NAME.c defines LLVMFuzzerTestOneInput. For the
+# suite each is linked with t/fuzz/replay.c and run over its corpus;
+# `make fuzz` links them with libFuzzer instead (clang, in .fuzz/).
+FUZZ_SRCS	:= $(filter-out t/fuzz/replay.c,$(sort $(wildcard t/fuzz/*.c)))
+FUZZ_REPLAYS	:= $(FUZZ_SRCS:%.c=$(B)/%-replay)
+ALL_LIBS	= $(SSL_LIBS) $(SASL_LIBS) $(GDBM_LIBS) $(PCRE2_LIBS) $(CRYPT_LIBS)
+FUZZ_LIBS	= $(ALL_LIBS)
+
+.PHONY: all check check-asan check-plain tests demo demo-stop install \
+	uninstall clean distclean help fuzz bench man-check
+.DEFAULT_GOAL	:= all
+
+all: $(LIBSTORE) $(BINS)
+
+config.mk: configure.ac config.mk.in build-aux/deps
+	@build-aux/deps $(if $(filter demo,$(MAKECMDGOALS)),--install) build
+	autoreconf -fi
+	./configure $(CONFIGURE_FLAGS)
+
+$(B)/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBSTORE): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Each program: all .c files of its folder unless PROG_SRCS_<dir> says
+# otherwise, linked with libstore.a and the libraries it names.
+define program_rule
+$(B)/$(1): $$(patsubst %.c,$(B)/%.o,$$(or $$(PROG_SRCS_$(subst /,_,$(1))),$$(filter-out %/fuzz.c,$$(wildcard $(dir $(1))*.c)))) $(LIBSTORE)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(PROG_LIBS_$(subst /,_,$(1)))
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+$(B)/t/unit/%.t: $(B)/t/unit/%.o $(TLIB_OBJS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(B)/t/fuzz/%-replay: $(B)/t/fuzz/%.o $(B)/t/fuzz/replay.o $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+tests: all $(UNIT_TESTS) $(FUZZ_REPLAYS)
+
+# The suite: unit tests, then the protocol and end-to-end scripts, which
+# find the programs under $POPSTORE_BUILD.
+PROVE		?= prove
+PROVE_FLAGS	?= -j2
+check-plain: tests
+	POPSTORE_BUILD=$(abspath $(B)) POPSTORE_SRC=$(CURDIR) \
+	    $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) $(sort $(wildcard t/*.t))
+
+check-asan:
+	$(MAKE) B=.asan SAN=1 check-plain
+
+check: man-check
+	$(MAKE) check-plain
+	$(MAKE) check-asan
+
+man-check:
+	@t/man-check
+
+demo: all
+	@build-aux/deps --install demo
+	build-aux/demo
+
+demo-stop:
+	build-aux/demo stop
+
+FUZZ_TIME	?= 60
+fuzz:
+	$(MAKE) B=.fuzz CC=clang SAN= CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address,undefined' \
+	    LDFLAGS='-fsanitize=address,undefined' .fuzz/lib/libstore.a \
+	    $(FUZZ_SRCS:%.c=.fuzz/%.o)
+	@for src in $(FUZZ_SRCS); do \
+	    n=$$(basename $$src .c); \
+	    clang -fsanitize=fuzzer,address,undefined -o .fuzz/t/fuzz/$$n \
+	        .fuzz/t/fuzz/$$n.o .fuzz/lib/libstore.a $(FUZZ_LIBS) || exit 1; \
+	    mkdir -p t/fuzz/out/$$n; \
+	    dict=; [ -f t/fuzz/$$n.dict ] && dict=-dict=t/fuzz/$$n.dict; \
+	    echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	    .fuzz/t/fuzz/$$n $$dict -max_total_time=$(FUZZ_TIME) \
+	        -print_final_stats=1 t/fuzz/out/$$n t/fuzz/corpus/$$n \
+	        2>t/fuzz/out/$$n.log || { tail -40 t/fuzz/out/$$n.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units' t/fuzz/out/$$n.log; \
+	done
+
+bench: all
+	t/bench/run
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man3 \
+	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8
+	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(sbindir)/
+	$(INSTALL) -m 644 $(wildcard man/*.3) $(DESTDIR)$(mandir)/man3/
+	$(INSTALL) -m 644 $(wildcard man/*.5) $(DESTDIR)$(mandir)/man5/
+	$(INSTALL) -m 644 $(wildcard man/*.8) $(DESTDIR)$(mandir)/man8/
+
+uninstall:
+	rm -f $(foreach p,$(PROGRAMS),$(DESTDIR)$(sbindir)/$(notdir $(p)))
+	rm -f $(foreach m,$(wildcard man/*.3),$(DESTDIR)$(mandir)/man3/$(notdir $(m)))
+	rm -f $(foreach m,$(wildcard man/*.5),$(DESTDIR)$(mandir)/man5/$(notdir $(m)))
+	rm -f $(foreach m,$(wildcard man/*.8),$(DESTDIR)$(mandir)/man8/$(notdir $(m)))
+
+clean:
+	rm -rf .asan .fuzz
+	find . -path ./demo -prune -o \( -name '*.o' -o -name '*.d' -o -name '*.a' \) -print | xargs rm -f
+	rm -f $(PROGRAMS) t/unit/*.t
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure aclocal.m4 \
+	    autom4te.cache build-aux/install-sh build-aux/compile \
+	    build-aux/missing
+
+help:
+	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|fuzz|bench|clean]"
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(FUZZ_SRCS:%.c=$(B)/%.d)

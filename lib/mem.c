@@ -1,0 +1,106 @@
+/* mem - allocation that cannot fail; see mem.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+static int fatal_exit = 75;
+
+void
+mem_set_fatal_exit(int code)
+{
+	fatal_exit = code;
+}
+
+void
+mem_fatal(const char *what)
+{
+	static const char prefix[] = "fatal: ";
+
+	/* No allocation, no stdio buffering: memory is what ran out. */
+	syslog(LOG_MAIL | LOG_CRIT, "event=fatal reason=%s", what);
+	if (write(2, prefix, sizeof(prefix) - 1) >= 0 &&
+	    write(2, what, strlen(what)) >= 0)
+		(void)write(2, "\n", 1);
+	_exit(fatal_exit);
+}
+
+void *
+mem_alloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &total))
+		mem_fatal("allocation size overflow");
+	p = malloc(total ? total : 1);
+	if (p == NULL)
+		mem_fatal("out of memory");
+	return p;
+}
+
+void *
+mem_zalloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &total))
+		mem_fatal("allocation size overflow");
+	p = calloc(total ? total : 1, 1);
+	if (p == NULL)
+		mem_fatal("out of memory");
+	return p;
+}
+
+void *
+mem_realloc(void *old, size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &total))
+		mem_fatal("allocation size overflow");
+	p = realloc(old, total ? total : 1);
+	if (p == NULL)
+		mem_fatal("out of memory");
+	return p;
+}
+
+char *
+mem_strndup(const char *s, size_t len)
+{
+	char *p = mem_alloc(mem_add(len, 1), 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+mem_strdup(const char *s)
+{
+	return mem_strndup(s, strlen(s));
+}
+
+size_t
+mem_add(size_t a, size_t b)
+{
+	size_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		mem_fatal("size overflow");
+	return r;
+}
+
+void
+mem_free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
