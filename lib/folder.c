@@ -18,6 +18,7 @@
 #include "crc.h"
 #include "file.h"
 #include "folder.h"
+#include "folderfmt.h"
 #include "kvfile.h"
 #include "lock.h"
 #include "log.h"
@@ -26,12 +27,7 @@
 #include "rlog.h"
 #include "store.h"
 
-#define STATE_KIND	RLOG_KIND('F', 'S', 'T', 'A')
-#define STATE_RECSIZE	80
-#define XLOG_KIND	RLOG_KIND('X', 'U', 'N', 'G')
-#define XLOG_RECSIZE	24	/* uid, pad, modseq, reserved, crc */
 #define XLOG_TRIM_AT	100000	/* entries kept: the newer half */
-#define CACHE_HDR	16
 #define CHUNK_RECS	256	/* records read at once */
 
 struct folder {
@@ -83,119 +79,10 @@ folder_id(const struct folder *f)
 	return f->id;
 }
 
-/* ---- encoding ---- */
-
-static void
-hdr_encode(unsigned char *h, uint32_t uidvalidity, uint32_t uid_base,
-    uint32_t index_gen, uint64_t modseq_base, int64_t created,
-    uint32_t cache_gen)
-{
-	memset(h, 0, FOLDER_HDR_SIZE);
-	memcpy(h, "PSIX", 4);
-	be16_put(h + 4, 1);
-	be16_put(h + 6, FOLDER_REC_SIZE);
-	be32_put(h + 8, FOLDER_HDR_SIZE);
-	be32_put(h + 12, uidvalidity);
-	be32_put(h + 16, uid_base);
-	be32_put(h + 20, index_gen);
-	be64_put(h + 24, modseq_base);
-	be64_put(h + 32, (uint64_t)created);
-	be32_put(h + 40, cache_gen);
-	be32_put(h + 124, crc32c(h, 124));
-}
-
-static int
-hdr_decode(struct folder *f, const unsigned char *h)
-{
-	if (memcmp(h, "PSIX", 4) != 0 || be16_get(h + 4) != 1 ||
-	    be16_get(h + 6) != FOLDER_REC_SIZE ||
-	    be32_get(h + 8) != FOLDER_HDR_SIZE ||
-	    crc32c(h, 124) != be32_get(h + 124))
-		return -1;
-	f->uidvalidity = be32_get(h + 12);
-	f->uid_base = be32_get(h + 16);
-	f->index_gen = be32_get(h + 20);
-	f->modseq_base = be64_get(h + 24);
-	f->cache_gen = be32_get(h + 40);
-	return 0;
-}
-
-static void
-rec_encode(const struct msgrec *r, unsigned char *p)
-{
-	memset(p, 0, FOLDER_REC_SIZE);
-	be32_put(p + 0, r->uid);
-	be32_put(p + 4, r->flags);
-	be64_put(p + 8, r->keywords);
-	be64_put(p + 16, r->modseq);
-	be64_put(p + 24, (uint64_t)r->internaldate);
-	be16_put(p + 32, (uint16_t)r->tzoff);
-	be32_put(p + 36, r->header_len);
-	be64_put(p + 40, r->size);
-	be64_put(p + 48, r->cache_off);
-	be32_put(p + 56, r->cache_len);
-	be32_put(p + 60, r->body_lines);
-	be64_put(p + 64, (uint64_t)r->savedate);
-	be32_put(p + 124, crc32c(p, 124));
-}
-
-static int
-rec_decode(const unsigned char *p, struct msgrec *r)
-{
-	if (crc32c(p, 124) != be32_get(p + 124))
-		return -1;
-	r->uid = be32_get(p + 0);
-	r->flags = be32_get(p + 4);
-	r->keywords = be64_get(p + 8);
-	r->modseq = be64_get(p + 16);
-	r->internaldate = (int64_t)be64_get(p + 24);
-	r->tzoff = (int16_t)be16_get(p + 32);
-	r->header_len = be32_get(p + 36);
-	r->size = be64_get(p + 40);
-	r->cache_off = be64_get(p + 48);
-	r->cache_len = be32_get(p + 56);
-	r->body_lines = be32_get(p + 60);
-	r->savedate = (int64_t)be64_get(p + 64);
-	return r->uid == 0 ? -1 : 0;
-}
-
-static void
-state_encode(const struct folder_state *st, unsigned char *p)
-{
-	memset(p, 0, STATE_RECSIZE);
-	be32_put(p + 8, st->uidvalidity);
-	be32_put(p + 12, st->uidnext);
-	be64_put(p + 16, st->highestmodseq);
-	be32_put(p + 24, st->exists);
-	be32_put(p + 28, st->unseen);
-	be32_put(p + 32, st->deleted);
-	be32_put(p + 36, st->recent_uid);
-	be64_put(p + 40, st->bytes);
-	be32_put(p + 48, st->first_unseen_uid);
-	be32_put(p + 52, st->index_gen);
-	be64_put(p + 56, st->cache_dead);
-}
-
-static void
-state_decode(const unsigned char *p, struct folder_state *st)
-{
-	st->uidvalidity = be32_get(p + 8);
-	st->uidnext = be32_get(p + 12);
-	st->highestmodseq = be64_get(p + 16);
-	st->exists = be32_get(p + 24);
-	st->unseen = be32_get(p + 28);
-	st->deleted = be32_get(p + 32);
-	st->recent_uid = be32_get(p + 36);
-	st->bytes = be64_get(p + 40);
-	st->first_unseen_uid = be32_get(p + 48);
-	st->index_gen = be32_get(p + 52);
-	st->cache_dead = be64_get(p + 56);
-}
-
 /* ---- creating ---- */
 
-static int
-write_meta(struct store *s, const char *dir, uint32_t id, const char *name,
+int
+folder_write_meta(struct store *s, const char *dir, uint32_t id, const char *name,
     uint32_t uidvalidity, const char *special, char **why_r)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
@@ -258,9 +145,9 @@ folder_create_files(struct store *s, const char *dir, uint32_t id,
 	int sync = !s->batch, rc = -1;
 
 	store_write_flags(s);
-	if (write_meta(s, dir, id, name, uidvalidity, special, why_r) < 0)
+	if (folder_write_meta(s, dir, id, name, uidvalidity, special, why_r) < 0)
 		goto out;
-	hdr_encode(h, uidvalidity, 1, 1, 0, (int64_t)time(NULL), 1);
+	ffmt_hdr_encode(h, uidvalidity, 1, 1, 0, (int64_t)time(NULL), 1);
 	buf_printf(&path, "%s/index", dir);
 	if (write_new_file(path.data, h, sizeof(h), sync, why_r) < 0 ||
 	    create_cache(dir, 1, sync, why_r) < 0)
@@ -269,7 +156,7 @@ folder_create_files(struct store *s, const char *dir, uint32_t id,
 	fs.uidnext = 1;
 	fs.recent_uid = 1;
 	fs.index_gen = 1;
-	state_encode(&fs, st);
+	ffmt_state_encode(&fs, st);
 	buf_reset(&path);
 	buf_printf(&path, "%s/state", dir);
 	if (rlog_append(path.data, STATE_KIND, STATE_RECSIZE, st,
@@ -303,9 +190,16 @@ read_header(struct folder *f, char **why_r)
 	unsigned char h[FOLDER_HDR_SIZE];
 	struct stat st;
 
+	struct ffmt_hdr fh;
+
 	if (pread(f->ifd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    hdr_decode(f, h) < 0)
+	    ffmt_hdr_decode(h, &fh) < 0)
 		return file_whyf(why_r, "%s/index: damaged header", f->dir);
+	f->uidvalidity = fh.uidvalidity;
+	f->uid_base = fh.uid_base;
+	f->index_gen = fh.index_gen;
+	f->modseq_base = fh.modseq_base;
+	f->cache_gen = fh.cache_gen;
 	if (fstat(f->ifd, &st) < 0)
 		return file_why(why_r, f->dir);
 	f->iino = st.st_ino;
@@ -355,7 +249,7 @@ state_from_records(struct folder *f, uint32_t n, struct folder_state *st)
 	if (st->highestmodseq < f->modseq_base)
 		st->highestmodseq = f->modseq_base;
 	for (i = 0; i < n; i++) {
-		if (read_rec_raw(f, i, p) < 0 || rec_decode(p, &r) < 0) {
+		if (read_rec_raw(f, i, p) < 0 || ffmt_rec_decode(p, &r) < 0) {
 			log_eventf(LOG_ERR, "index_damaged", "folder=%s seq=%u",
 			    f->dir, i);
 			continue;
@@ -397,7 +291,7 @@ read_state(struct folder *f, struct folder_state *st, int *stale_r,
 	if (fd >= 0)
 		close(fd);
 	if (rc == 1)
-		state_decode(rec, st);
+		ffmt_state_decode(rec, st);
 	*stale_r = rc != 1 || st->index_gen != f->index_gen || st->exists > n ||
 	    st->uidvalidity != f->uidvalidity;
 	if (*stale_r)
@@ -412,7 +306,7 @@ write_state(struct folder *f, char **why_r)
 	struct buf path = BUF_INIT;
 	int rc;
 
-	state_encode(&f->st, rec);
+	ffmt_state_encode(&f->st, rec);
 	fpath(f, "state", &path);
 	rc = rlog_append(path.data, STATE_KIND, STATE_RECSIZE, rec, 0, why_r);
 	buf_free(&path);
@@ -536,7 +430,7 @@ folder_record(struct folder *f, uint32_t seq, struct msgrec *r, char **why_r)
 			return file_whyf(why_r, "%s/index: record %u missing",
 			    f->dir, seq);
 	}
-	if (rec_decode(f->chunk + (size_t)(seq - f->chunk_first) *
+	if (ffmt_rec_decode(f->chunk + (size_t)(seq - f->chunk_first) *
 	    FOLDER_REC_SIZE, r) < 0) {
 		log_eventf(LOG_ERR, "index_damaged", "folder=%s seq=%u", f->dir,
 		    seq);
@@ -675,7 +569,7 @@ adopt_tail(struct folder *f)
 	struct msgrec r;
 
 	for (i = f->st.exists; i < n; i++)
-		if (read_rec_raw(f, i, p) < 0 || rec_decode(p, &r) < 0)
+		if (read_rec_raw(f, i, p) < 0 || ffmt_rec_decode(p, &r) < 0)
 			break;
 	if (i < n && !(f->flags & FOLDER_RDONLY))
 		(void)ftruncate(f->ifd, FOLDER_HDR_SIZE + (off_t)i * FOLDER_REC_SIZE);
@@ -809,7 +703,7 @@ folder_append_record(struct folder *f, struct msgrec *r, const void *cache,
 	r->modseq = ++f->st.highestmodseq;
 	if (r->savedate == 0)
 		r->savedate = (int64_t)time(NULL);
-	rec_encode(r, p);
+	ffmt_rec_encode(r, p);
 	n = f->st.exists;
 	if (pwrite(f->ifd, p, sizeof(p), FOLDER_HDR_SIZE +
 	    (off_t)n * FOLDER_REC_SIZE) != (ssize_t)sizeof(p)) {
@@ -919,7 +813,7 @@ folder_store(struct folder *f, uint32_t seq, uint32_t set, uint32_t clear,
 	r->flags = nflags;
 	r->keywords = nkw;
 	r->modseq = ++f->st.highestmodseq;
-	rec_encode(r, p);
+	ffmt_rec_encode(r, p);
 	if (pwrite(f->ifd, p, sizeof(p), FOLDER_HDR_SIZE +
 	    (off_t)seq * FOLDER_REC_SIZE) != (ssize_t)sizeof(p)) {
 		folder_unlock(f);
@@ -956,7 +850,7 @@ keywords_load(struct folder *f)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct kvfile kv;
-	char key[8];
+	char key[16];
 	const char *v;
 	int i;
 
@@ -984,7 +878,7 @@ keywords_write(struct folder *f, char **why_r)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct kvfile kv;
-	char key[8];
+	char key[16];
 	int i, rc;
 
 	kvfile_init(&kv, "keywords", 1);
@@ -1078,7 +972,7 @@ reader_get(struct reader *rd, uint32_t seq, struct msgrec *r)
 		if (rd->n == 0)
 			return -1;
 	}
-	if (rec_decode(rd->buf + (size_t)(seq - rd->first) * FOLDER_REC_SIZE, r) < 0)
+	if (ffmt_rec_decode(rd->buf + (size_t)(seq - rd->first) * FOLDER_REC_SIZE, r) < 0)
 		return -1;
 	return 1;
 }
@@ -1333,7 +1227,7 @@ xpass_run(struct xpass *x, int (*want)(const struct msgrec *, void *),
 		}
 		if (r.flags & MSG_DELETED)
 			x->st.deleted++;
-		rec_encode(&r, x->out + x->outn * FOLDER_REC_SIZE);
+		ffmt_rec_encode(&r, x->out + x->outn * FOLDER_REC_SIZE);
 		if (++x->outn == CHUNK_RECS && xflush(x, &off, why_r) < 0)
 			return -1;
 	}
@@ -1396,7 +1290,7 @@ xpass_open(struct xpass *x, int compact, char **why_r)
 	buf_free(&path);
 	if (x->nfd < 0)
 		return file_why(why_r, "index.new");
-	hdr_encode(h, f->uidvalidity, folder_uidnext(f), f->index_gen + 1,
+	ffmt_hdr_encode(h, f->uidvalidity, folder_uidnext(f), f->index_gen + 1,
 	    x->modseq, (int64_t)time(NULL), gen);
 	if (pwrite(x->nfd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return file_why(why_r, "index.new");

@@ -19,7 +19,7 @@ read_marker(const char *dir, char **why_r)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct kvfile kv;
-	int rc;
+	int rc, ok = -1;
 
 	buf_printf(&path, "%s/%s", dir, MARKER);
 	rc = file_read(path.data, 4096, &text, why_r);
@@ -28,19 +28,18 @@ read_marker(const char *dir, char **why_r)
 		    dir, MARKER);
 	if (rc <= 0)
 		goto out;
-	rc = -1;
 	if (kvfile_parse(text.data, text.len, "store", &kv, why_r) < 0)
 		goto out;
 	if (kv.version > STORE_VERSION)
 		file_whyf(why_r, "%s: store version %u is newer than this "
 		    "program (%d)", path.data, kv.version, STORE_VERSION);
 	else
-		rc = 0;
+		ok = 0;
 	kvfile_free(&kv);
 out:
 	buf_free(&path);
 	buf_free(&text);
-	return rc < 0 ? -1 : 0;
+	return ok;
 }
 
 int
@@ -179,6 +178,15 @@ store_forward_path(const struct store *s, const char *name, struct buf *out)
 	buf_printf(&base, "%s/forward", s->dir);
 	fanout_path(base.data, name, out);
 	buf_free(&base);
+}
+
+void
+store_secret_key_path(const struct store *s, struct buf *out)
+{
+	if (s->conf->secret_key_file && *s->conf->secret_key_file)
+		buf_puts(out, s->conf->secret_key_file);
+	else
+		store_etc_path(s, "secret.key", out);
 }
 
 void
