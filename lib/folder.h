@@ -234,6 +234,11 @@ uint32_t folder_uidnext(struct folder *f);
 /* Descriptors to sync after appends: index, state, cache. */
 int folder_sync_fds(struct folder *f, int *fds, int max);
 
+/* Rewrite a folder directory's own `folder` file (after a rename). */
+int folder_write_meta(struct store *s, const char *dir, uint32_t id,
+    const char *name, uint32_t uidvalidity, const char *special,
+    char **why_r);
+
 /*
  * Create the files of a new folder in dir (which must exist and be
  * empty): folder, index, state, cache. Durable unless the store is in

@@ -105,14 +105,16 @@ mboxlist_free(struct mboxlist *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		free(l->v[i].acl);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
 
-static void
-list_add(struct mboxlist *l, uint32_t id, uint32_t uidvalidity,
+void
+mboxlist_add(struct mboxlist *l, uint32_t id, uint32_t uidvalidity,
     const char *special, const char *name)
 {
 	struct mbox *m;
@@ -123,6 +125,7 @@ list_add(struct mboxlist *l, uint32_t id, uint32_t uidvalidity,
 	m->uidvalidity = uidvalidity;
 	snprintf(m->special, sizeof(m->special), "%s", special);
 	m->name = mem_strdup(name);
+	m->acl = mem_strdup("");
 }
 
 /* One "f<ID>" field: "UIDVALIDITY SPECIAL NAME". */
@@ -142,7 +145,7 @@ parse_entry(struct mboxlist *l, const char *key, const char *value)
 	snprintf(special, sizeof(special), "%.*s", (int)(sp2 - sp1 - 1), sp1 + 1);
 	if (mbox_name_check(sp2 + 1, NULL) < 0)
 		return -1;
-	list_add(l, (uint32_t)id, (uint32_t)uv,
+	mboxlist_add(l, (uint32_t)id, (uint32_t)uv,
 	    strcmp(special, "-") == 0 ? "" : special, sp2 + 1);
 	return 0;
 }
@@ -156,9 +159,25 @@ list_path(struct store *s, const struct acct *a, struct buf *out)
 	return 0;
 }
 
+/* One "a<ID>" field: the folder's ACL. */
+static void
+set_acl_entry(struct mboxlist *l, const char *key, const char *value)
+{
+	uint64_t id;
+	size_t i;
+
+	if (num_parse_u64(key + 1, UINT32_MAX, &id) < 0)
+		return;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].id == id) {
+			free(l->v[i].acl);
+			l->v[i].acl = mem_strdup(value);
+		}
+}
+
 /* Read the list file: 1 read, 0 none yet, -1 error. */
-static int
-list_read(struct store *s, const struct acct *a, struct mboxlist *l,
+int
+mboxlist_read(struct store *s, const struct acct *a, struct mboxlist *l,
     char **why_r)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
@@ -184,6 +203,9 @@ list_read(struct store *s, const struct acct *a, struct mboxlist *l,
 					rc = file_whyf(why_r, "%s: bad entry %s",
 					    path.data, kv.keys[i]);
 			}
+			for (i = 0; i < kv.n && rc == 1; i++)
+				if (kv.keys[i][0] == 'a')
+					set_acl_entry(l, kv.keys[i], kv.values[i]);
 			if (kvfile_get(&kv, "next_id") == NULL ||
 			    num_parse_u64(kvfile_get(&kv, "next_id"), UINT32_MAX,
 			    &next) < 0)
@@ -200,8 +222,8 @@ list_read(struct store *s, const struct acct *a, struct mboxlist *l,
 	return rc;
 }
 
-static int
-list_write(struct store *s, const struct acct *a, const struct mboxlist *l,
+int
+mboxlist_write(struct store *s, const struct acct *a, const struct mboxlist *l,
     char **why_r)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT, v = BUF_INIT;
@@ -219,6 +241,10 @@ list_write(struct store *s, const struct acct *a, const struct mboxlist *l,
 		    l->v[i].special[0] ? l->v[i].special : "-", l->v[i].name);
 		snprintf(key, sizeof(key), "f%u", l->v[i].id);
 		kvfile_set(&kv, key, v.data);
+		if (l->v[i].acl && *l->v[i].acl) {
+			snprintf(key, sizeof(key), "a%u", l->v[i].id);
+			kvfile_set(&kv, key, l->v[i].acl);
+		}
 	}
 	kvfile_format(&kv, &text);
 	kvfile_free(&kv);
@@ -263,7 +289,7 @@ add_folder(struct store *s, const struct acct *a, struct mboxlist *l,
 		goto out;
 	if (folder_create_files(s, dir.data, id, name, uv, special, why_r) < 0)
 		goto out;
-	list_add(l, id, uv, special, name);
+	mboxlist_add(l, id, uv, special, name);
 	l->next_id = id + 1;
 	if (id_r)
 		*id_r = id;
@@ -292,7 +318,7 @@ create_defaults(struct store *s, const struct acct *a, struct mboxlist *l,
 			if (add_folder(s, a, l, imap_defaults[i].name,
 			    imap_defaults[i].special, NULL, why_r) < 0)
 				goto out;
-	if (list_write(s, a, l, why_r) < 0)
+	if (mboxlist_write(s, a, l, why_r) < 0)
 		goto out;
 	if (!s->batch)
 		(void)file_fsync_parent(dir.data);
@@ -310,12 +336,12 @@ mboxlist_load(struct store *s, const struct acct *a, struct mboxlist *l,
 {
 	int rc, lockfd;
 
-	rc = list_read(s, a, l, why_r);
+	rc = mboxlist_read(s, a, l, why_r);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	if ((lockfd = acct_lock(s, a->name, why_r)) < 0)
 		return -1;
-	rc = list_read(s, a, l, why_r);
+	rc = mboxlist_read(s, a, l, why_r);
 	if (rc == 0)
 		rc = create_defaults(s, a, l, why_r);
 	acct_unlock(lockfd);
@@ -356,7 +382,7 @@ load_locked(struct store *s, const struct acct *a, struct mboxlist *l,
 	mboxlist_free(l);
 	if ((*lockfd_r = acct_lock(s, a->name, why_r)) < 0)
 		return -1;
-	if (list_read(s, a, l, why_r) <= 0) {
+	if (mboxlist_read(s, a, l, why_r) <= 0) {
 		acct_unlock(*lockfd_r);
 		return -1;
 	}
@@ -380,7 +406,7 @@ mboxlist_create(struct store *s, const struct acct *a, const char *name,
 		errno = EEXIST;
 		file_whyf(why_r, "folder exists");
 	} else if (add_folder(s, a, &l, name, special ? special : "", id_r,
-	    why_r) == 0 && list_write(s, a, &l, why_r) == 0) {
+	    why_r) == 0 && mboxlist_write(s, a, &l, why_r) == 0) {
 		rc = 0;
 	}
 	acct_unlock(lockfd);
@@ -414,7 +440,7 @@ mboxlist_delete(struct store *s, const struct acct *a, const char *name,
 	l.n--;
 	/* The list first: a crash leaves an orphan directory, not an entry
 	 * without files. reconstruct removes orphans. */
-	if (list_write(s, a, &l, why_r) < 0)
+	if (mboxlist_write(s, a, &l, why_r) < 0)
 		goto out;
 	(void)file_remove_tree(dir.data, NULL);
 	rc = 0;
@@ -466,10 +492,47 @@ mboxlist_rename(struct store *s, const struct acct *a, const char *from,
 		free(l.v[i].name);
 		l.v[i].name = mem_strdup(newname.data);
 	}
-	rc = list_write(s, a, &l, why_r);
+	rc = mboxlist_write(s, a, &l, why_r);
+	/* Each folder's own record of its name follows; reconstruct prefers
+	 * the list, so a crash in between loses nothing. */
+	for (i = 0; rc == 0 && i < l.n; i++) {
+		const char *n = l.v[i].name;
+
+		if (strcmp(n, to) != 0 &&
+		    !(strncmp(n, to, strlen(to)) == 0 && n[strlen(to)] == '/'))
+			continue;
+		buf_reset(&newname);
+		mbox_dir(s, a, l.v[i].id, &newname);
+		(void)folder_write_meta(s, newname.data, l.v[i].id, n,
+		    l.v[i].uidvalidity, l.v[i].special, NULL);
+	}
 out:
 	acct_unlock(lockfd);
 	mboxlist_free(&l);
 	buf_free(&newname);
+	return rc;
+}
+
+int
+mboxlist_set_acl(struct store *s, const struct acct *a, const char *name,
+    const char *acl, char **why_r)
+{
+	struct mboxlist l;
+	struct mbox *m;
+	int lockfd, rc = -1;
+
+	if (load_locked(s, a, &l, &lockfd, why_r) < 0)
+		return -1;
+	m = (struct mbox *)mboxlist_find(&l, name);
+	if (m == NULL) {
+		errno = ENOENT;
+		file_whyf(why_r, "no such folder");
+	} else {
+		free(m->acl);
+		m->acl = mem_strdup(acl);
+		rc = mboxlist_write(s, a, &l, why_r);
+	}
+	acct_unlock(lockfd);
+	mboxlist_free(&l);
 	return rc;
 }

@@ -4,8 +4,9 @@
  * DESCRIPTION
  *	An account's mail directory (store.h) holds one directory per folder,
  *	named f<ID> (f0 is INBOX), and the list that maps folder names to
- *	IDs, `mailboxes` ("popstore-mailboxes 1": next_id, and one field
- *	f<ID> = "UIDVALIDITY SPECIAL-USE NAME" per folder), replaced
+ *	IDs, `mailboxes` ("popstore-mailboxes 1": next_id, one field
+ *	f<ID> = "UIDVALIDITY SPECIAL-USE NAME" per folder and, for folders
+ *	with an access control list, a<ID> = the ACL text), replaced
  *	atomically on every change under the account lock. Because folders
  *	are found by ID, a folder name never becomes a path: any name is
  *	stored safely, and renaming a folder renames no directory.
@@ -40,6 +41,7 @@ struct mbox {
 	uint32_t uidvalidity;
 	char	 special[16];	/* "\\Sent" etc., or "" */
 	char	*name;
+	char	*acl;		/* acl.h text, "" when none */
 };
 
 struct mboxlist {
@@ -81,6 +83,10 @@ int mboxlist_delete(struct store *s, const struct acct *a, const char *name,
 int mboxlist_rename(struct store *s, const struct acct *a, const char *from,
     const char *to, char **why_r);
 
+/* Replace the ACL text of a folder (acl.h). */
+int mboxlist_set_acl(struct store *s, const struct acct *a, const char *name,
+    const char *acl, char **why_r);
+
 void mboxlist_free(struct mboxlist *l);
 
 /* 0 if name is an acceptable folder name, else -1 with *why_r. */
@@ -88,6 +94,18 @@ int mbox_name_check(const char *name, char **why_r);
 
 /* 1 if name is INBOX (any case). */
 int mbox_is_inbox(const char *name);
+
+/* lib/ only: read the list without creating it (1, 0 none, -1). */
+int mboxlist_read(struct store *s, const struct acct *a, struct mboxlist *l,
+    char **why_r);
+
+/* lib/ only: replace the list file (caller holds the account lock). */
+int mboxlist_write(struct store *s, const struct acct *a,
+    const struct mboxlist *l, char **why_r);
+
+/* lib/ only: append an entry to a list in memory. */
+void mboxlist_add(struct mboxlist *l, uint32_t id, uint32_t uidvalidity,
+    const char *special, const char *name);
 
 /* lib/ only: the directory of folder id of account a, appended to out. */
 int mbox_dir(struct store *s, const struct acct *a, uint32_t id,

@@ -1,0 +1,2 @@
+PROGRAMS += reconstruct/reconstruct
+PROG_LIBS_reconstruct_reconstruct := $(GDBM_LIBS)
