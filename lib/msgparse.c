@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "mime.h"
 #include "msgparse.h"
 
 /*
@@ -25,6 +26,23 @@ header_length(const char *msg, size_t len)
 	return len;
 }
 
+/* The CACHE_MIME field: what FETCH, SEARCH and SORT serve from the cache.
+ * A message too large for the parser gets none (readers parse the file). */
+static int
+add_mime(const char *msg, size_t len, struct buf *payload)
+{
+	struct mime_info info;
+	struct buf blob = BUF_INIT;
+
+	if (mime_parse(msg, len, &info) == 0) {
+		mime_info_encode(&info, &blob);
+		cache_put(payload, CACHE_MIME, blob.data, blob.len);
+	}
+	mime_info_free(&info);
+	buf_free(&blob);
+	return 0;
+}
+
 int
 msgparse_run(const char *msg, size_t len, struct msgparse *mp,
     struct buf *payload)
@@ -45,6 +63,5 @@ msgparse_run(const char *msg, size_t len, struct msgparse *mp,
 	if (len > hl && msg[len - 1] != '\n')
 		lines++;
 	mp->body_lines = lines;
-	(void)payload;
-	return 0;
+	return add_mime(msg, len, payload);
 }
