@@ -592,6 +592,74 @@ acct_walk(struct store *s, int (*fn)(const char *, void *), void *ctx,
 	return rc;
 }
 
+struct dbwalk_ctx {
+	int	(*fn)(const struct acct *, void *);
+	void	*ctx;
+};
+
+/* Decode one accounts.gdbm entry "GROUP\tTYPE\tFLAGS"; skip bad ones. */
+static int
+dbwalk_one(const char *key, const char *value, void *ctx)
+{
+	struct dbwalk_ctx *w = ctx;
+	const char *t1 = strchr(value, '\t');
+	const char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+	struct buf type = BUF_INIT;
+	struct acct a;
+	uint64_t flags;
+
+	memset(&a, 0, sizeof(a));
+	if (t2 == NULL || copy_field(a.name, sizeof(a.name), key) < 0 ||
+	    (size_t)(t1 - value) > ACCT_GROUP_MAX ||
+	    num_parse_u64(t2 + 1, ACCT_FLAGS_ALL, &flags) < 0)
+		return 0;
+	memcpy(a.group, value, (size_t)(t1 - value));
+	buf_append(&type, t1 + 1, (size_t)(t2 - t1 - 1));
+	a.type = acct_type_parse(type.data);
+	buf_free(&type);
+	if (a.type < 0)
+		return 0;
+	a.flags = (unsigned)flags;
+	a.version = ACCT_VERSION;
+	return w->fn(&a, w->ctx);
+}
+
+int
+acct_db_walk(struct store *s, int (*fn)(const struct acct *, void *),
+    void *ctx, char **why_r)
+{
+	struct dbwalk_ctx w = { fn, ctx };
+
+	return mgmtdb_walk(s, MGMTDB_ACCOUNTS, dbwalk_one, &w, why_r);
+}
+
+static int
+rebuild_one(const char *name, void *ctx)
+{
+	struct store *s = ctx;
+	struct acct a;
+	char *why = NULL;
+
+	if (acct_load(s, name, &a, &why) == 1) {
+		db_update(s, &a);
+		acct_wipe(&a);
+	} else if (why) {
+		log_event(LOG_WARNING, "profile_unreadable", "account", name,
+		    "error", why, NULL);
+		free(why);
+	}
+	return 0;
+}
+
+int
+acct_rebuild_db(struct store *s, char **why_r)
+{
+	if (mgmtdb_clear(s, MGMTDB_ACCOUNTS, why_r) < 0 ||
+	    mgmtdb_hold(s, MGMTDB_ACCOUNTS, why_r) < 0)
+		return -1;
+	return acct_walk(s, rebuild_one, s, why_r) < 0 ? -1 : 0;
+}
+
 int
 acct_from_default(struct store *s, const char *name, struct acct *a,
     char **why_r)

@@ -133,6 +133,23 @@ int acct_rename(struct store *s, const char *from, const char *to,
 int acct_walk(struct store *s, int (*fn)(const char *name, void *ctx),
     void *ctx, char **why_r);
 
+/*
+ * Call fn for every account in the accounts database (mgmtdb.h), in no
+ * particular order, with a struct acct holding only name, group, type
+ * and flags (everything else zero): enough to list accounts and to ask
+ * group_may_manage() without reading a profile. fn returns nonzero to
+ * stop; that value is returned. A missing database lists nothing.
+ */
+int acct_db_walk(struct store *s, int (*fn)(const struct acct *a, void *ctx),
+    void *ctx, char **why_r);
+
+/*
+ * Recreate the accounts database from the profile tree. The database
+ * is held (mgmtdb_hold) for the walk and stays held: mgmtdb_close() or
+ * store_close() releases it. Unreadable profiles are logged, skipped.
+ */
+int acct_rebuild_db(struct store *s, char **why_r);
+
 /* Initialise a from the default account of a's domain (or built-in
  * defaults when there is none) and set the name. */
 int acct_from_default(struct store *s, const char *name, struct acct *a,

@@ -416,8 +416,10 @@ sync_records(struct delivery *d, struct target **b, size_t n, char **why_r)
 			continue;
 		m = folder_sync_fds(b[i]->f, fds, 3);
 		for (k = 0; k < m; k++)
-			if (fdatasync(fds[k]) < 0)
+			if (fdatasync(fds[k]) < 0) {
+				buf_free(&p);
 				return file_why(why_r, b[i]->dir);
+			}
 		buf_reset(&p);
 		store_profile_dir(d->s, b[i]->acct.name, &p);
 		buf_puts(&p, "/usage");
@@ -471,13 +473,47 @@ adopt(struct delivery *d, struct target *t, uint32_t uid, char **why_r)
 	return rc;
 }
 
-static int
-count_adopted(struct usage *u, void *ctx)
-{
-	const uint64_t *v = ctx;
+/*
+ * The account's message_count and quota_used are set from its folders
+ * (folder_totals) under the account lock rather than incremented, so a
+ * delivery that died between its index record and its counter update
+ * leaves nothing wrong once any later delivery to the account is done.
+ */
+struct counts {
+	struct store	*s;
+	const struct acct *a;
+	uint64_t	 n, bytes;	/* newly received */
+	int		 failed;
+};
 
-	u->message_count += v[0];
-	u->quota_used += v[1];
+static int
+recount(struct usage *u, void *ctx)
+{
+	struct counts *c = ctx;
+	uint64_t msgs, bytes;
+
+	if (folder_totals(c->s, c->a, &msgs, &bytes, NULL) < 0) {
+		c->failed = 1;
+		return 1;
+	}
+	u->message_count = msgs;
+	u->quota_used = bytes;
+	u->messages_received += c->n;
+	u->bytes_received += c->bytes;
+	return 0;
+}
+
+static int
+update_counts(struct delivery *d, const struct acct *a, uint64_t n,
+    uint64_t bytes, char **why_r)
+{
+	struct counts c = { d->s, a, n, bytes, 0 };
+
+	if (usage_update(d->s, a->name, recount, &c, 0, why_r) < 0)
+		return -1;
+	if (c.failed)
+		return file_whyf(why_r, "%s: folders could not be counted",
+		    a->name);
 	return 0;
 }
 
@@ -507,15 +543,7 @@ link_target(struct delivery *d, struct target *t, char **why_r)
 		}
 		if (adopt(d, t, uid, why_r) < 0)
 			break;
-		{
-			struct msgrec r;
-			uint64_t v[2] = { 1, 0 };
-
-			if (folder_record(t->f, folder_count(t->f) - 1, &r, NULL) > 0)
-				v[1] = r.size;
-			(void)usage_update(d->s, t->acct.name, count_adopted, v, 0,
-			    NULL);
-		}
+		(void)update_counts(d, &t->acct, 0, 0, NULL);
 	}
 	buf_free(&path);
 	return rc;
@@ -532,6 +560,40 @@ undo(struct target *t)
 		t->linked = 0;
 	}
 	buf_free(&path);
+}
+
+static int
+is_uid(const struct msgrec *r, void *ctx)
+{
+	return r->uid == *(const uint32_t *)ctx;
+}
+
+/*
+ * Take back a target whose record was appended (its sync or counters
+ * failed, or the caller gives it up): expunge the record and file, so
+ * the MTA's retry does not store it twice. The UID stays used.
+ */
+static int
+unappend(struct delivery *d, struct target *t, char **why_r)
+{
+	struct folder *f = t->f;
+	uint32_t uid = t->pub.uid;
+	long rc;
+
+	if (f == NULL && folder_open_id(d->s, &t->acct, t->pub.folder_id, 0, &f,
+	    why_r) <= 0)
+		return -1;
+	rc = folder_expunge(f, is_uid, NULL, &uid, why_r);
+	if (f != t->f)
+		folder_close(f);
+	if (rc < 0) {
+		log_eventf(LOG_ERR, "undo_failed", "folder=%s uid=%u "
+		    "note=may-be-delivered-twice", t->dir, uid);
+		return -1;
+	}
+	t->appended = 0;
+	t->linked = 0;
+	return 0;
 }
 
 static int
@@ -555,22 +617,6 @@ append_target(struct delivery *d, struct target *t, char **why_r)
 	return 0;
 }
 
-struct counts {
-	uint64_t n, bytes;
-};
-
-static int
-add_counts(struct usage *u, void *ctx)
-{
-	const struct counts *c = ctx;
-
-	u->message_count += c->n;
-	u->quota_used += c->bytes;
-	u->messages_received += c->n;
-	u->bytes_received += c->bytes;
-	return 0;
-}
-
 static void
 close_batch(struct target **b, size_t n)
 {
@@ -585,7 +631,7 @@ close_batch(struct target **b, size_t n)
 static void
 run_batch(struct delivery *d, struct target **b, size_t n)
 {
-	struct counts c;
+	uint64_t nmsgs;
 	char *why = NULL;
 	size_t i, j, ok = 0;
 	int rc;
@@ -624,18 +670,23 @@ run_batch(struct delivery *d, struct target **b, size_t n)
 				break;
 		if (j < i)
 			continue;
-		c.n = 0;
+		nmsgs = 0;
 		for (j = i; j < n; j++)
 			if (b[j]->appended &&
 			    strcmp(b[j]->acct.name, b[i]->acct.name) == 0)
-				c.n++;
-		c.bytes = c.n * d->size;
-		if (usage_update(d->s, b[i]->acct.name, add_counts, &c, 0, &why) < 0) {
-			log_event(LOG_WARNING, "usage_update_failed", "account",
-			    b[i]->acct.name, "error", why, NULL);
-			free(why);
-			why = NULL;
-		}
+				nmsgs++;
+		if (update_counts(d, &b[i]->acct, nmsgs, nmsgs * d->size,
+		    &why) == 0)
+			continue;
+		/* Counters that cannot be written: give the copies up. */
+		for (j = i; j < n; j++)
+			if (b[j]->appended &&
+			    strcmp(b[j]->acct.name, b[i]->acct.name) == 0) {
+				fail_target(b[j], errno, why);
+				(void)unappend(d, b[j], NULL);
+			}
+		free(why);
+		why = NULL;
 	}
 	if (sync_records(d, b, n, &why) < 0)
 		goto fail_all;
@@ -653,8 +704,7 @@ fail_all:
 			continue;
 		fail_target(b[i], errno, why);
 		if (b[i]->appended)
-			log_eventf(LOG_ERR, "sync_failed", "folder=%s uid=%u "
-			    "note=stored-but-not-durable", b[i]->dir, b[i]->pub.uid);
+			(void)unappend(d, b[i], NULL);
 		else
 			undo(b[i]);
 	}
@@ -684,6 +734,25 @@ delivery_commit(struct delivery *d, char **why_r)
 	for (i = 0; i < d->nt; i++)
 		stored += d->t[i].pub.status == 1;
 	return stored;
+}
+
+int
+delivery_undo(struct delivery *d, struct delivery_target *pub, char **why_r)
+{
+	struct target *t = (struct target *)pub;	/* pub is the first member */
+
+	if (pub->status != 1)
+		return 0;
+	if (unappend(d, t, why_r) < 0)
+		return -1;
+	pub->status = 0;
+	return 0;
+}
+
+int
+delivery_fd(const struct delivery *d)
+{
+	return d->fd;
 }
 
 void

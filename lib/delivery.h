@@ -19,7 +19,9 @@
  *	    record: it is adopted first);
  *	 3. the file's data and the new directory entries are made durable;
  *	 4. the index and cache records and the folder state are appended,
- *	    the account counters updated;
+ *	    the account counters updated: message_count and quota_used are
+ *	    set from the folders (folder_totals), not incremented, so what
+ *	    a killed delivery left uncounted is counted by the next one;
  *	 5. those are made durable; only then is a target reported stored.
  *
  *	Syncing (SYNC_MODE): fsync of every file and directory involved, or
@@ -29,8 +31,9 @@
  *
  *	Each target succeeds or fails on its own (LMTP answers per
  *	recipient). A target that fails after its link is undone: its file
- *	is unlinked and the index restored, so a failed target never shows
- *	up later as well as in the MTA's retry.
+ *	is unlinked and, when its record was already appended (a failed
+ *	sync or counter update), the record is expunged again, so a failed
+ *	target never shows up later as well as in the MTA's retry.
  * MEMORY
  *	delivery_begin() allocates; delivery_free() releases everything and
  *	removes the tmp files. Target results live until then.
@@ -102,6 +105,23 @@ struct delivery_target *delivery_target(struct delivery *d, size_t i);
  * could be attempted (with *why_r).
  */
 int delivery_commit(struct delivery *d, char **why_r);
+
+/*
+ * Take a stored target back (expunge its record and file again): for a
+ * caller that must give one answer for all targets, such as deliver's
+ * pipe mode after another target failed, so that the MTA's retry of the
+ * whole message stores nothing twice. The UID stays used; the target's
+ * status becomes 0. 0, or -1 with *why_r (the copy stays).
+ */
+int delivery_undo(struct delivery *d, struct delivery_target *t,
+    char **why_r);
+
+/*
+ * The message file in tmp, readable with pread from offset 0, valid
+ * after delivery_end_data() until delivery_free(): to hand the stored
+ * bytes on (forwarding through sendmail.h).
+ */
+int delivery_fd(const struct delivery *d);
 
 /* Remove the tmp files and free. */
 void delivery_free(struct delivery *d);

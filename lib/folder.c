@@ -29,6 +29,9 @@
 
 #define XLOG_TRIM_AT	100000	/* entries kept: the newer half */
 #define CHUNK_RECS	256	/* records read at once */
+#define CACHE_WINDOW	(256 * 1024)	/* cache bytes read ahead when a
+					   session reads records in order */
+#define CACHE_SMALL	16384	/* cache bytes read for a lone record */
 
 struct folder {
 	struct store	*s;
@@ -45,6 +48,9 @@ struct folder {
 	struct folder_state st;
 	int		 lockfd, lockdepth;
 	int		 cfd;		/* cache, opened on first use */
+	unsigned char	*cwin;		/* read-ahead window of the cache */
+	off_t		 cwin_off;
+	size_t		 cwin_len;
 	int		 sfd;		/* state, for syncing */
 	unsigned char	*chunk;
 	uint32_t	 chunk_first, chunk_n;
@@ -342,6 +348,32 @@ open_dir(struct store *s, const struct acct *a, uint32_t id, const char *name,
 }
 
 int
+folder_totals(struct store *s, const struct acct *a, uint64_t *msgs_r,
+    uint64_t *bytes_r, char **why_r)
+{
+	struct mboxlist l;
+	struct folder *f;
+	size_t i;
+	int rc;
+
+	*msgs_r = *bytes_r = 0;
+	rc = mboxlist_read(s, a, &l, why_r);
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < l.n && rc >= 0; i++) {
+		rc = open_dir(s, a, l.v[i].id, l.v[i].name, FOLDER_RDONLY, &f,
+		    why_r);
+		if (rc < 0)
+			break;
+		*msgs_r += f->st.exists;
+		*bytes_r += f->st.bytes;
+		folder_close(f);
+	}
+	mboxlist_free(&l);
+	return rc < 0 ? -1 : 0;
+}
+
+int
 folder_open(struct store *s, const struct acct *a, const char *name,
     int flags, struct folder **f_r, char **why_r)
 {
@@ -390,6 +422,7 @@ folder_close(struct folder *f)
 		close(f->sfd);
 	for (i = 0; i < FOLDER_KEYWORDS_MAX; i++)
 		free(f->kw[i]);
+	free(f->cwin);
 	free(f->chunk);
 	free(f->dir);
 	free(f->name);
@@ -483,6 +516,7 @@ open_cache(struct folder *f, char **why_r)
 
 	if (f->cfd >= 0)
 		return 0;
+	f->cwin_len = 0;
 	buf_printf(&path, "%s/cache.%u", f->dir, f->cache_gen);
 	f->cfd = file_open(path.data, O_RDWR, 0);
 	if (f->cfd < 0 && errno == EACCES)
@@ -493,6 +527,36 @@ open_cache(struct folder *f, char **why_r)
 	return f->cfd < 0 ? -1 : 0;
 }
 
+/*
+ * The bytes [off, off + need) of the cache from the read-ahead window,
+ * or NULL (then the caller reads them itself). Records are never
+ * rewritten once appended, so a window stays valid until the cache file
+ * is replaced. A read in order (FETCH 1:*) refills a large window; a
+ * lone read takes a small one.
+ */
+static const unsigned char *
+cache_window(struct folder *f, off_t off, size_t need)
+{
+	size_t want;
+	ssize_t n;
+	int seq;
+
+	if (f->cwin_len && off >= f->cwin_off &&
+	    (size_t)(off - f->cwin_off) + need <= f->cwin_len)
+		return f->cwin + (off - f->cwin_off);
+	if (need > CACHE_WINDOW)
+		return NULL;
+	seq = f->cwin_len && off >= f->cwin_off &&
+	    (size_t)(off - f->cwin_off) <= f->cwin_len + 4096;
+	want = seq ? CACHE_WINDOW : (need > CACHE_SMALL ? need : CACHE_SMALL);
+	if (f->cwin == NULL)
+		f->cwin = mem_alloc(CACHE_WINDOW, 1);
+	n = pread(f->cfd, f->cwin, want, off);
+	f->cwin_off = off;
+	f->cwin_len = n > 0 ? (size_t)n : 0;
+	return f->cwin_len >= need ? f->cwin : NULL;
+}
+
 int
 folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
     char **why_r)
@@ -500,13 +564,20 @@ folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
 	unsigned char h[8];
 	size_t start = out->len;
 
+	const unsigned char *p;
+
 	if (open_cache(f, why_r) < 0)
 		return -1;
-	if (pread(f->cfd, h, 8, (off_t)r->cache_off) != 8 ||
-	    be32_get(h) != r->cache_len)
-		goto bad;
 	buf_reserve(out, r->cache_len);
-	if (pread(f->cfd, out->data + start, r->cache_len,
+	if ((p = cache_window(f, (off_t)r->cache_off, 8 + (size_t)r->cache_len))
+	    != NULL) {
+		memcpy(h, p, 8);
+		if (be32_get(h) != r->cache_len)
+			goto bad;
+		memcpy(out->data + start, p + 8, r->cache_len);
+	} else if (pread(f->cfd, h, 8, (off_t)r->cache_off) != 8 ||
+	    be32_get(h) != r->cache_len ||
+	    pread(f->cfd, out->data + start, r->cache_len,
 	    (off_t)r->cache_off + 8) != (ssize_t)r->cache_len)
 		goto bad;
 	if (crc32c(out->data + start, r->cache_len) != be32_get(h + 4))
@@ -692,7 +763,9 @@ folder_append_record(struct folder *f, struct msgrec *r, const void *cache,
     size_t cache_len, char **why_r)
 {
 	unsigned char p[FOLDER_REC_SIZE];
-	uint32_t n = disk_records(f);
+	struct folder_state before = f->st;
+	uint32_t n;
+	off_t at;
 
 	if (r->uid < folder_uidnext(f))
 		return file_whyf(why_r, "%s: UID %u below UIDNEXT %u", f->dir,
@@ -705,15 +778,18 @@ folder_append_record(struct folder *f, struct msgrec *r, const void *cache,
 		r->savedate = (int64_t)time(NULL);
 	ffmt_rec_encode(r, p);
 	n = f->st.exists;
-	if (pwrite(f->ifd, p, sizeof(p), FOLDER_HDR_SIZE +
-	    (off_t)n * FOLDER_REC_SIZE) != (ssize_t)sizeof(p)) {
+	at = FOLDER_HDR_SIZE + (off_t)n * FOLDER_REC_SIZE;
+	errno = 0;
+	if (pwrite(f->ifd, p, sizeof(p), at) != (ssize_t)sizeof(p)) {
 		if (errno == 0)
 			errno = ENOSPC;
-		return file_why(why_r, "index write");
+		file_why(why_r, "index write");
+		goto undo;
 	}
-	if (ftruncate(f->ifd, FOLDER_HDR_SIZE + (off_t)(n + 1) *
-	    FOLDER_REC_SIZE) < 0)
-		return file_why(why_r, "index truncate");
+	if (ftruncate(f->ifd, at + FOLDER_REC_SIZE) < 0) {
+		file_why(why_r, "index truncate");
+		goto undo;
+	}
 	f->st.exists = n + 1;
 	f->st.uidnext = r->uid + 1;
 	f->st.bytes += r->size;
@@ -725,7 +801,20 @@ folder_append_record(struct folder *f, struct msgrec *r, const void *cache,
 	if (r->flags & MSG_DELETED)
 		f->st.deleted++;
 	f->chunk_n = 0;
-	return write_state(f, why_r);
+	if (write_state(f, why_r) == 0)
+		return 0;
+undo:
+	/* A whole record left past the state would be adopted by the next
+	 * writer although the caller gives the message up: take it back. */
+	{
+		int saved = errno;
+
+		(void)ftruncate(f->ifd, at);
+		f->st = before;
+		f->chunk_n = 0;
+		errno = saved;
+	}
+	return -1;
 }
 
 int
@@ -1051,6 +1140,7 @@ folder_refresh(struct folder *f, struct folder_changes *ch,
 		if (f->cfd >= 0 && old.cache_gen != f->cache_gen) {
 			close(f->cfd);
 			f->cfd = -1;
+			f->cwin_len = 0;
 		}
 		f->ifd = newfd;
 		f->iino = old.iino;
@@ -1071,6 +1161,12 @@ folder_refresh(struct folder *f, struct folder_changes *ch,
 	buf_free(&path);
 	if (read_state(f, &st, &stale, why_r) < 0)
 		return -1;
+	/* Records change in place (flags): a changed state means the
+	 * cached chunk may be stale. */
+	if (st.highestmodseq != f->st.highestmodseq) {
+		f->chunk_n = 0;
+		f->kw_loaded = 0;	/* a new keyword comes with a store */
+	}
 	f->st = st;
 	if (st.exists > f->count) {
 		ch->appended = st.exists - f->count;
@@ -1263,6 +1359,7 @@ static int
 usage_expunged(struct usage *u, void *ctx)
 {
 	struct usage_gone *g = ctx;
+	uint64_t msgs, bytes;
 	size_t i;
 
 	for (i = 0; i < g->x->ngone; i++) {
@@ -1271,6 +1368,12 @@ usage_expunged(struct usage *u, void *ctx)
 		    g->x->gone[i].size : u->quota_used;
 		usage_add_block_days(u, g->x->gone[i].size,
 		    g->x->gone[i].savedate, g->now);
+	}
+	/* Set from the folders when they can be read, as delivery does:
+	 * whatever an interrupted change left behind is corrected. */
+	if (folder_totals(g->x->f->s, &g->x->f->acct, &msgs, &bytes, NULL) == 0) {
+		u->message_count = msgs;
+		u->quota_used = bytes;
 	}
 	return 0;
 }
@@ -1356,7 +1459,7 @@ folder_expunge(struct folder *f, int (*want)(const struct msgrec *, void *),
 	struct xpass x;
 	struct usage_gone ug;
 	struct buf path = BUF_INIT;
-	uint32_t old_gen;
+	uint32_t old_gen, view;
 	size_t i;
 	long rc = -1;
 
@@ -1371,9 +1474,16 @@ folder_expunge(struct folder *f, int (*want)(const struct msgrec *, void *),
 	x.st.bytes = 0;
 	x.st.first_unseen_uid = 0;
 	x.out = mem_alloc(CHUNK_RECS, FOLDER_REC_SIZE);
+	/* The pass covers every record under the lock, also those appended
+	 * since this session's view was taken: they must not be dropped. */
+	view = f->count;
+	f->count = f->st.exists;
 	if (xpass_open(&x, should_compact(f), why_r) < 0 ||
-	    xpass_run(&x, want, ctx, why_r) < 0)
+	    xpass_run(&x, want, ctx, why_r) < 0) {
+		f->count = view;
 		goto fail;
+	}
+	f->count = view;
 	if (x.ngone == 0) {
 		rc = 0;
 		goto fail;	/* nothing to do: drop the new files */
@@ -1392,6 +1502,7 @@ folder_expunge(struct folder *f, int (*want)(const struct msgrec *, void *),
 		if (f->cfd >= 0)
 			close(f->cfd);
 		f->cfd = x.ncfd;
+		f->cwin_len = 0;
 		x.ncfd = -1;
 	}
 	x.st.highestmodseq = x.modseq;

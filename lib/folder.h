@@ -108,6 +108,15 @@ int folder_open_id(struct store *s, const struct acct *a, uint32_t id,
 
 void folder_close(struct folder *f);
 
+/*
+ * The messages and bytes of all of an account's folders as sessions see
+ * them (each folder's state): what the account's counters must say.
+ * Takes no lock and creates nothing (an account without a folder list
+ * holds 0). 0, or -1 with *why_r.
+ */
+int folder_totals(struct store *s, const struct acct *a, uint64_t *msgs_r,
+    uint64_t *bytes_r, char **why_r);
+
 /* The state as of the last open or refresh. */
 const struct folder_state *folder_state(const struct folder *f);
 

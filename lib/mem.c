@@ -8,6 +8,7 @@
 #include "mem.h"
 
 static int fatal_exit = 75;
+static const char *fatal_prefix = "fatal: ";
 
 void
 mem_set_fatal_exit(int code)
@@ -16,13 +17,17 @@ mem_set_fatal_exit(int code)
 }
 
 void
+mem_set_fatal_prefix(const char *prefix)
+{
+	fatal_prefix = prefix;
+}
+
+void
 mem_fatal(const char *what)
 {
-	static const char prefix[] = "fatal: ";
-
 	/* No allocation, no stdio buffering: memory is what ran out. */
 	syslog(LOG_MAIL | LOG_CRIT, "event=fatal reason=%s", what);
-	if (write(2, prefix, sizeof(prefix) - 1) >= 0 &&
+	if (write(2, fatal_prefix, strlen(fatal_prefix)) >= 0 &&
 	    write(2, what, strlen(what)) >= 0)
 		(void)write(2, "\n", 1);
 	_exit(fatal_exit);

@@ -21,6 +21,13 @@
 /* Exit code used when an allocation fails or a size overflows. */
 void mem_set_fatal_exit(int code);
 
+/*
+ * Text put before the reason on the one stderr line (default "fatal: ";
+ * deliver uses "4.3.0 deliver: " so the MTA reads an enhanced status
+ * code). The string must stay valid.
+ */
+void mem_set_fatal_prefix(const char *prefix);
+
 /* Report a fatal resource problem and exit; used by mem itself. */
 void mem_fatal(const char *what) __attribute__((noreturn));
 

@@ -32,10 +32,9 @@ write_all(int fd, const void *p, size_t len)
 }
 
 static int
-feed(int to, const void *prefix, size_t plen, int fd)
+feed(int to, const void *prefix, size_t plen, int fd, off_t off)
 {
 	char buf[65536];
-	off_t off = 0;
 	ssize_t n;
 
 	if (plen && write_all(to, prefix, plen) < 0)
@@ -57,10 +56,18 @@ child(const struct conf *c, const char *sender, const char *const *rcpts,
 	const char **argv = mem_alloc(n + 6, sizeof(char *));
 	size_t i, k = 0;
 
+	int devnull;
+
 	if (dup2(in, 0) < 0)
 		_exit(EX_OSERR);
 	if (in != 0)
 		close(in);
+	/* Our standard output may be a protocol stream (deliver -l). */
+	devnull = open("/dev/null", O_WRONLY);
+	if (devnull < 0 || dup2(devnull, 1) < 0)
+		_exit(EX_OSERR);
+	if (devnull != 1)
+		close(devnull);
 	argv[k++] = c->sendmail;
 	argv[k++] = "-i";
 	argv[k++] = "-f";
@@ -77,6 +84,15 @@ int
 sendmail_send(const struct conf *c, const char *sender,
     const char *const *rcpts, size_t n, const void *prefix,
     size_t prefix_len, int fd, int *temporary_r, char **why_r)
+{
+	return sendmail_send_at(c, sender, rcpts, n, prefix, prefix_len, fd, 0,
+	    temporary_r, why_r);
+}
+
+int
+sendmail_send_at(const struct conf *c, const char *sender,
+    const char *const *rcpts, size_t n, const void *prefix,
+    size_t prefix_len, int fd, off_t offset, int *temporary_r, char **why_r)
 {
 	void (*old)(int);
 	int p[2], status, fed;
@@ -99,7 +115,7 @@ sendmail_send(const struct conf *c, const char *sender,
 	}
 	close(p[0]);
 	old = signal(SIGPIPE, SIG_IGN);
-	fed = feed(p[1], prefix, prefix_len, fd);
+	fed = feed(p[1], prefix, prefix_len, fd, offset);
 	close(p[1]);
 	signal(SIGPIPE, old);
 	while (waitpid(pid, &status, 0) < 0)

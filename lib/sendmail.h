@@ -18,6 +18,7 @@
 #define POPSTORE_SENDMAIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct conf;
 
@@ -32,5 +33,15 @@ struct conf;
 int sendmail_send(const struct conf *c, const char *sender,
     const char *const *rcpts, size_t n, const void *prefix,
     size_t prefix_len, int fd, int *temporary_r, char **why_r);
+
+/*
+ * The same, feeding the file at fd from offset on (deliver forwards a
+ * stored copy without the Return-Path it added). The MTA's standard
+ * output goes to /dev/null.
+ */
+int sendmail_send_at(const struct conf *c, const char *sender,
+    const char *const *rcpts, size_t n, const void *prefix,
+    size_t prefix_len, int fd, off_t offset, int *temporary_r,
+    char **why_r);
 
 #endif

@@ -74,6 +74,13 @@ int store_sync(struct store *store, char **why_r);
  * the store dirty in batch mode. */
 int store_write_flags(struct store *store);
 
+/*
+ * The site key file of the APOP/CRAM-MD5 secrets (secret.h):
+ * SECRET_KEY_FILE, or STORE_DIR/etc/secret.key when that is empty.
+ * Appended to out. For programs that create or load the key.
+ */
+void store_secret_key_path(const struct store *s, struct buf *out);
+
 /* lib/ only: paths. Each appends to out. */
 void store_profile_dir(const struct store *s, const char *name, struct buf *out);
 void store_group_path(const struct store *s, const char *group, struct buf *out);
