@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "num.h"
 #include "store.h"
+#include "utf8.h"
 
 #define LIST_MAX	(4 * 1024 * 1024)
 
@@ -50,30 +51,6 @@ mbox_dir(struct store *s, const struct acct *a, uint32_t id, struct buf *out)
 	return 0;
 }
 
-static int
-utf8_ok(const unsigned char *p)
-{
-	while (*p) {
-		size_t n = 0, i;
-
-		if (*p < 0x80)
-			n = 1;
-		else if (*p >= 0xc2 && *p <= 0xdf)
-			n = 2;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			n = 3;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			n = 4;
-		if (n == 0)
-			return 0;
-		for (i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		p += n;
-	}
-	return 1;
-}
-
 int
 mbox_name_check(const char *name, char **why_r)
 {
@@ -84,7 +61,7 @@ mbox_name_check(const char *name, char **why_r)
 	if (len == 0 || len > MBOX_NAME_MAX)
 		return file_whyf(why_r, "folder name must be 1 to %d bytes",
 		    MBOX_NAME_MAX);
-	if (!utf8_ok(p))
+	if (!utf8_valid(name, len))
 		return file_whyf(why_r, "folder name is not valid UTF-8");
 	if (name[0] == '/' || name[len - 1] == '/' || strstr(name, "//"))
 		return file_whyf(why_r, "empty hierarchy level in folder name");
@@ -436,6 +413,7 @@ mboxlist_delete(struct store *s, const struct acct *a, const char *name,
 	mbox_dir(s, a, m->id, &dir);
 	i = (size_t)(m - l.v);
 	free(l.v[i].name);
+	free(l.v[i].acl);
 	memmove(&l.v[i], &l.v[i + 1], (l.n - i - 1) * sizeof(l.v[0]));
 	l.n--;
 	/* The list first: a crash leaves an orphan directory, not an entry

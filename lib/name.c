@@ -7,42 +7,13 @@
 #include "conf.h"
 #include "file.h"
 #include "name.h"
+#include "utf8.h"
 
 static int
 is_utf8_charset(const struct conf *c)
 {
 	return strcasecmp(c->username_charset, "UTF-8") == 0 ||
 	    strcasecmp(c->username_charset, "UTF8") == 0;
-}
-
-/* Length of the valid UTF-8 sequence at p (max n bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
 }
 
 static int
@@ -81,7 +52,7 @@ fold_local(const struct conf *c, const char *in, size_t len, struct buf *out)
 		} else if (c->username_style == 2) {
 			return "8-bit characters need USERNAME_STYLE=3";
 		} else if (is_utf8_charset(c)) {
-			if ((n = utf8_len(p + i, len - i)) == 0)
+			if ((n = utf8_decode(p + i, len - i, NULL)) == 0)
 				return "name is not valid UTF-8";
 			/* Latin-1 capitals U+00C0-U+00DE (not U+00D7). */
 			if (n == 2 && p[i] == 0xc3 && p[i + 1] >= 0x80 &&
