@@ -161,4 +161,4 @@ distclean: clean
 help:
 	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|fuzz|bench|clean]"
 
--include $(LIB_OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(FUZZ_SRCS:%.c=$(B)/%.d)
+-include $(wildcard $(B)/*/*.d $(B)/t/unit/*.d $(B)/t/fuzz/*.d)

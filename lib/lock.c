@@ -17,11 +17,31 @@ now_seconds(void)
 }
 
 int
-lock_acquire(const char *path, int exclusive, unsigned timeout, char **why_r)
+lock_fd(int fd, int exclusive, unsigned timeout)
 {
 	struct flock fl = { 0 };
 	struct timespec nap = { 0, 1000000 };
 	double deadline = now_seconds() + timeout;
+
+	fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (now_seconds() >= deadline) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 20000000)
+			nap.tv_nsec *= 2;
+	}
+	return 0;
+}
+
+int
+lock_acquire(const char *path, int exclusive, unsigned timeout, char **why_r)
+{
 	int fd, saved;
 
 	fd = file_open(path, (exclusive ? O_RDWR : O_RDONLY) | O_CREAT, 0600);
@@ -29,23 +49,13 @@ lock_acquire(const char *path, int exclusive, unsigned timeout, char **why_r)
 		fd = file_open(path, O_RDONLY, 0);
 	if (fd < 0)
 		return file_why(why_r, path);
-	fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	while (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return file_why(why_r, path);
-		}
-		if (now_seconds() >= deadline) {
-			close(fd);
-			errno = EWOULDBLOCK;
+	if (lock_fd(fd, exclusive, timeout) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if (saved == EWOULDBLOCK)
 			return file_whyf(why_r, "lock timeout: %s", path);
-		}
-		nanosleep(&nap, NULL);
-		if (nap.tv_nsec < 20000000)
-			nap.tv_nsec *= 2;
+		return file_why(why_r, path);
 	}
 	return fd;
 }

@@ -29,6 +29,16 @@
 int lock_acquire(const char *path, int exclusive, unsigned timeout,
     char **why_r);
 
+/*
+ * Lock the whole of an already open file (fd open for reading for a
+ * shared lock, for writing for an exclusive one), waiting at most
+ * timeout seconds: for a file the caller also reads and writes (a
+ * Berkeley mailbox, mbox.h). Closing any descriptor of the file still
+ * releases the lock. Returns 0, or -1 with errno (EWOULDBLOCK on
+ * timeout).
+ */
+int lock_fd(int fd, int exclusive, unsigned timeout);
+
 /* Release a lock taken by lock_acquire(); -1 is ignored. */
 void lock_release(int fd);
 

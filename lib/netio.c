@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,8 @@ struct netio {
 	struct buf	 why;
 	char		 raddr[ADDR_MAX], laddr[ADDR_MAX];
 	int		 local;
+	int		 cork;			/* TCP_CORK: 1 on, 0 off,
+						   -1 not a TCP socket */
 	/* netio_create_mem() */
 	int		 mem;
 	const char	*mdata;
@@ -263,8 +266,9 @@ write_all(struct netio *n, const char *p, size_t len)
 	return 0;
 }
 
-int
-netio_flush(struct netio *n)
+/* Write the buffered output. */
+static int
+out_write(struct netio *n)
 {
 	int r;
 
@@ -274,6 +278,34 @@ netio_flush(struct netio *n)
 	if (n->out.cap > 4 * OUT_MAX)
 		buf_free(&n->out);
 	buf_reset(&n->out);
+	return r;
+}
+
+/*
+ * TCP_CORK around a file send: the reply line before it, the file and
+ * what follows (POP3's ".") leave in full segments, and the last one
+ * when netio_flush() uncorks, so that a client reading a message wakes
+ * up for data, not for a 20-byte status line and a 3-byte terminator.
+ */
+static void
+cork(struct netio *n, int on)
+{
+	int v = on;
+
+	if (n->cork == on || n->cork < 0 || n->mem)
+		return;
+	if (setsockopt(n->wfd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) < 0)
+		n->cork = -1;
+	else
+		n->cork = on;
+}
+
+int
+netio_flush(struct netio *n)
+{
+	int r = out_write(n);
+
+	cork(n, 0);
 	return r;
 }
 
@@ -361,7 +393,12 @@ read_some(struct netio *n)
 	return r;
 }
 
-/* Read at least a byte, flushing the output before waiting. */
+/*
+ * Read at least a byte, flushing the output before waiting. With
+ * output pending on a plain socket, the client is most likely waiting
+ * for it: flush and wait first, sparing a read that would find nothing
+ * (under TLS, OpenSSL may hold input that poll() cannot see).
+ */
 static int
 fill(struct netio *n)
 {
@@ -370,6 +407,12 @@ fill(struct netio *n)
 
 	if (n->eof)
 		return NETIO_EOF;
+	if (n->out.len > 0 && n->ssl == NULL && !n->mem) {
+		if ((e = netio_flush(n)) < 0)
+			return e;
+		if ((e = io_wait(n, IO_WANT_READ)) < 0)
+			return e;
+	}
 	for (;;) {
 		if ((r = read_some(n)) > 0)
 			return 0;
@@ -672,7 +715,9 @@ netio_sendfile(struct netio *n, int fd, off_t offset, uint64_t count)
 
 	if ((r = check_range(n, offset, count)) < 0 || count == 0)
 		return r;
-	if ((r = netio_flush(n)) < 0)
+	if (n->ssl == NULL)
+		cork(n, 1);
+	if ((r = out_write(n)) < 0)
 		return r;
 	if (n->ssl == NULL && !n->mem) {
 		if ((r = send_plain(n, fd, offset, count)) <= 0)
@@ -902,6 +947,21 @@ ignore_sigpipe(void)
 	}
 }
 
+/*
+ * netio batches its own output (written when a reply is complete, when
+ * the buffer fills, or before a read), so Nagle's algorithm only adds
+ * delay: the last small segment of a response (the "." after a POP3
+ * message sent with sendfile) would wait for the client's delayed ACK.
+ * Nothing happens for an fd that is not a TCP socket.
+ */
+static void
+no_delay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 struct netio *
 netio_create(int rfd, int wfd, char **why_r)
 {
@@ -921,6 +981,7 @@ netio_create(int rfd, int wfd, char **why_r)
 		return NULL;
 	}
 	ignore_sigpipe();
+	no_delay(wfd);
 	n = netio_new();
 	n->rfd = rfd;
 	n->wfd = wfd;

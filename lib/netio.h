@@ -23,9 +23,11 @@
  *	client waiting for a reply is never left waiting.
  *
  *	Side effects of netio_create(): both fds are switched to O_NONBLOCK
- *	(restored by netio_free()), and SIGPIPE is set to SIG_IGN when it
- *	was SIG_DFL, so a vanished client is an EPIPE error, not a killed
- *	server. netio never closes the fds.
+ *	(restored by netio_free()), SIGPIPE is set to SIG_IGN when it was
+ *	SIG_DFL, so a vanished client is an EPIPE error, not a killed
+ *	server, and a TCP socket gets TCP_NODELAY (netio batches its output
+ *	itself; Nagle would hold a response's last segment until the
+ *	client's delayed ACK). netio never closes the fds.
  *
  *	STARTTLS injection: netio_starttls() throws away any input the
  *	client sent after the STARTTLS/STLS command line and before the
@@ -188,6 +190,9 @@ int netio_flush(struct netio *n);
  * runs in the kernel (kTLS), else pread() and SSL_write() in 64 KB
  * pieces. A file shorter than offset + count is an error. On any
  * error the client may have received part of the range: disconnect.
+ * On a plain TCP socket the output is corked (TCP_CORK) from here to
+ * the next netio_flush(), so the reply line before the file, the file
+ * and what follows it leave in full segments.
  * Returns 0, NETIO_ERROR or NETIO_TIMEOUT.
  */
 int netio_sendfile(struct netio *n, int fd, off_t offset, uint64_t count);

@@ -83,16 +83,30 @@ def free_port():
 class Store:
     """A fresh store under a temporary directory, with its own config."""
 
-    def __init__(self, tap=None, conf="", init=True, name="store"):
+    def __init__(self, tap=None, conf="", init=True, name="store",
+                 store_user=None):
+        """store_user: STORE_USER for the servers. When the tests run as
+        root, the temporary directory is made traversable and STORE_DIR
+        is created owned by that user, so that programs which become it
+        (pop3d, imapd, poppassd, popmgr, deliver) can use the store."""
         self.tap = tap
         self.tmp = tempfile.mkdtemp(prefix="popstore-test-")
         atexit.register(self.cleanup)
         self.dir = os.path.join(self.tmp, name)
         self.conf = os.path.join(self.tmp, name + ".conf")
         self.log = os.path.join(self.tmp, name + ".log")
+        self.store_user = store_user
         base = ("STORE_DIR=%s\nLOG_FILE=%s\nLOCK_TIMEOUT=10\n"
                 "PASSWORD_ITERATIONS=4096\nHOSTNAME=mail.example.com\n"
                 % (self.dir, self.log))
+        if store_user:
+            base += "STORE_USER=%s\n" % store_user
+            if os.geteuid() == 0:
+                import pwd
+                pw = pwd.getpwnam(store_user)
+                os.chmod(self.tmp, 0o755)
+                os.mkdir(self.dir, 0o750)
+                os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         with open(self.conf, "w") as f:
             f.write(base + conf)
         self.env = dict(os.environ, POPSTORE_CONF=self.conf)

@@ -1,0 +1,2 @@
+PROGRAMS += pop3d/pop3d
+PROG_LIBS_pop3d_pop3d := $(SSL_LIBS) $(SASL_LIBS) $(GDBM_LIBS) $(CRYPT_LIBS)

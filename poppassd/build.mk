@@ -1,0 +1,2 @@
+PROGRAMS += poppassd/poppassd
+PROG_LIBS_poppassd_poppassd := $(SSL_LIBS) $(GDBM_LIBS) $(CRYPT_LIBS)
