@@ -163,5 +163,5 @@ distclean: clean
 help:
 	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|fuzz|bench|clean]"
 
--include $(wildcard $(B)/lib/*.d $(B)/t/*.d $(B)/t/unit/*.d $(B)/t/fuzz/*.d \
+-include $(wildcard $(B)/lib/*.d $(B)/t/*.d $(B)/t/unit/*.d $(B)/t/unit/lib/*.d $(B)/t/fuzz/*.d \
 	$(foreach p,$(PROGRAMS),$(B)/$(dir $(p))*.d))

@@ -531,8 +531,9 @@ open_cache(struct folder *f, char **why_r)
  * The bytes [off, off + need) of the cache from the read-ahead window,
  * or NULL (then the caller reads them itself). Records are never
  * rewritten once appended, so a window stays valid until the cache file
- * is replaced. A read in order (FETCH 1:*) refills a large window; a
- * lone read takes a small one.
+ * is replaced (cwin_len is then reset). A read in order (FETCH 1:*)
+ * refills a large window, a lone read a small one: one pread for many
+ * records, and the session's memory stays at the window's size.
  */
 static const unsigned char *
 cache_window(struct folder *f, off_t off, size_t need)
@@ -561,10 +562,9 @@ int
 folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
     char **why_r)
 {
+	const unsigned char *p;
 	unsigned char h[8];
 	size_t start = out->len;
-
-	const unsigned char *p;
 
 	if (open_cache(f, why_r) < 0)
 		return -1;
@@ -1501,8 +1501,8 @@ folder_expunge(struct folder *f, int (*want)(const struct msgrec *, void *),
 	if (x.ncfd >= 0) {
 		if (f->cfd >= 0)
 			close(f->cfd);
-		f->cfd = x.ncfd;
 		f->cwin_len = 0;
+		f->cfd = x.ncfd;
 		x.ncfd = -1;
 	}
 	x.st.highestmodseq = x.modseq;

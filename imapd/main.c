@@ -1,0 +1,242 @@
+/*
+ * imapd - IMAP4rev1 server for popstore, started per connection by
+ * inetd, xinetd, systemd (Accept=yes) or tcpserver: the client is on
+ * fd 0 and 1. main() reads the options and configuration, builds the
+ * TLS context and initialises SASL while still root, drops privileges
+ * before the first client byte, and hands over to the command loop.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "acct.h"
+#include "buf.h"
+#include "conf.h"
+#include "imapd.h"
+#include "log.h"
+#include "mem.h"
+#include "name.h"
+#include "netio.h"
+#include "privsep.h"
+#include "sasl.h"
+#include "secret.h"
+#include "server.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: imapd [-C file] [-d] [-s]\n"
+    "  -C file  option file (default $POPSTORE_CONF or /etc/popstore/popstore.conf)\n"
+    "  -d       log to stderr too, and debug messages\n"
+    "  -s       TLS from the first byte (port 993)\n";
+
+/* The SASL lookup: an account's hash and state from its profile. */
+static int
+lookup(void *ctx, const char *user, struct sasl_account *sa, char **why_r)
+{
+	struct sess *s = ctx;
+	struct acct a;
+	int r = acct_load(s->store, user, &a, why_r);
+
+	if (r <= 0)
+		return r;
+	sa->hash = a.password[0] ? mem_strdup(a.password) : NULL;
+	sa->pwd_elsewhere = (a.flags & ACCT_PWD_ELSEWHERE) != 0;
+	sa->disabled = (a.flags & ACCT_DISUSER) != 0 || name_is_reserved(a.name);
+	/* CRAM-MD5 (APOP_CRAM_MD5 only) needs the decrypted secret. */
+	if (s->conf->apop_cram_md5 && s->sp.secret_key && a.secret[0] &&
+	    secret_decrypt(s->sp.secret_key, a.name, a.secret, &sa->secret,
+	    &sa->secret_len, NULL) < 0)
+		sa->secret = NULL;
+	acct_wipe(&a);
+	return 1;
+}
+
+static int
+canon(void *ctx, const char *in, size_t inlen, char *out, size_t outsize)
+{
+	struct sess *s = ctx;
+	struct buf typed = BUF_INIT, c = BUF_INIT;
+	int rc = -1;
+
+	buf_append(&typed, in, inlen);
+	if (memchr(in, '\0', inlen) == NULL &&
+	    name_canon(s->conf, "", typed.data, &c, NULL) == 0 &&
+	    c.len < outsize) {
+		memcpy(out, c.data, c.len + 1);
+		rc = 0;
+	}
+	buf_free(&typed);
+	buf_free(&c);
+	return rc;
+}
+
+static void
+set_addresses(struct sess *s)
+{
+	const char *r = netio_remote_addr(s->n), *l = netio_local_addr(s->n);
+
+	snprintf(s->rip, sizeof(s->rip), "%s;0", r);
+	snprintf(s->lip, sizeof(s->lip), "%s;0", l);
+	s->sp.service = "imap";
+	s->sp.local_ipport = strchr(l, '.') || strchr(l, ':') ? s->lip : NULL;
+	s->sp.remote_ipport = strchr(r, '.') || strchr(r, ':') ? s->rip :
+	    (netio_is_local(s->n) ? NULL : "unknown;0");
+	s->rip[strlen(s->rip) - 2] = '\0';
+	if (s->sp.remote_ipport == s->rip) {
+		static char rbuf[80];
+
+		snprintf(rbuf, sizeof(rbuf), "%s;0", r);
+		s->sp.remote_ipport = rbuf;
+	}
+	s->sp.backend.lookup = lookup;
+	s->sp.backend.canon = canon;
+	s->sp.backend.ctx = s;
+}
+
+static int
+serve(struct sess *s)
+{
+	struct buf cap = BUF_INIT;
+	size_t discarded;
+
+	if (s->implicit_tls && netio_starttls(s->n, s->tls, &discarded) < 0) {
+		log_event(LOG_NOTICE, "tls_failed", "ip", s->rip, "error",
+		    netio_why(s->n), NULL);
+		netio_free(s->n);
+		s->n = NULL;
+		return 1;
+	}
+	auth_session_new(s);
+	if (s->state == ST_LOGOUT)
+		return 1;
+	capability_string(s, &cap);
+	netio_printf(s->n, "* OK [CAPABILITY %s] %s IMAP server ready\r\n",
+	    cap.data, s->conf->hostname && *s->conf->hostname ?
+	    s->conf->hostname : "popstore");
+	buf_free(&cap);
+	cmd_loop(s);
+	if (s->sel)
+		sel_close(s);
+	auth_end(s);
+	netio_close(s->n);
+	s->n = NULL;
+	return 0;
+}
+
+/* As root: TLS, store, site key, SASL; then drop privileges. 0 or an
+ * exit code. */
+static int
+prepare(struct sess *s, const struct conf *conf, struct server_setup *ss)
+{
+	char *why = NULL;
+	int rc = 0;
+
+	if (server_setup(conf, "imap", ss, &why) < 0) {
+		log_event(LOG_ERR, "config_error", "error", why, NULL);
+		free(why);
+		return EX_CONFIG;
+	}
+	if (ss->tls_why)
+		log_event(LOG_ERR, "tls_config", "reason", ss->tls_why, NULL);
+	if (ss->key_why)
+		log_event(LOG_WARNING, "secret_key", "reason", ss->key_why, NULL);
+	s->tls = ss->tls;
+	s->store = ss->store;
+	s->sp.secret_key = ss->have_key ? &ss->key : NULL;
+	if (s->implicit_tls && s->tls == NULL) {
+		log_event(LOG_ERR, "config_error", "error", ss->tls_why ?
+		    ss->tls_why : "-s needs TLS_CERT_FILE", NULL);
+		return EX_CONFIG;
+	}
+	if (sasl_setup(NULL, &why) < 0) {
+		log_event(LOG_ERR, "sasl_error", "error", why, NULL);
+		rc = EX_TEMPFAIL;
+	} else if ((s->n = netio_create(0, 1, &why)) == NULL) {
+		log_event(LOG_ERR, "netio_error", "error", why, NULL);
+		rc = EX_OSERR;
+	} else if (privsep_drop(conf->store_user, 0, &why) < 0) {
+		log_event(LOG_ERR, "privsep_failed", "error", why, NULL);
+		rc = EX_OSERR;
+	} else if (s->store == NULL) {
+		log_event(LOG_ERR, "store_unavailable", "error", ss->store_why,
+		    NULL);
+		if (!s->implicit_tls)
+			netio_puts(s->n, "* BYE Mail store unavailable\r\n");
+		rc = EX_TEMPFAIL;
+	}
+	free(why);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sess s;
+	struct server_setup ss;
+	struct conf conf;
+	const char *cpath = NULL;
+	char *why = NULL;
+	int c, debug = 0, rc;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+
+	memset(&s, 0, sizeof(s));
+	memset(&ss, 0, sizeof(ss));
+	while ((c = getopt_long(argc, argv, "C:dsh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			cpath = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 's':
+			s.implicit_tls = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	log_open("imapd", debug);
+	if (debug)
+		log_set_level(LOG_DEBUG);
+	if (conf_load(cpath, &conf, &why) < 0) {
+		log_event(LOG_ERR, "config_error", "error", why, NULL);
+		return EX_CONFIG;
+	}
+	if (conf.log_file && *conf.log_file)
+		(void)log_set_file(conf.log_file);
+	s.conf = &conf;
+	sasl_params_from_conf(&s.sp, &conf);
+	if ((rc = prepare(&s, &conf, &ss)) == 0) {
+		netio_set_timeout(s.n, IMAP_PREAUTH_TIMEOUT * 1000);
+		s.rd.n = s.n;
+		s.rd.max_line = (size_t)conf.imap_max_line;
+		s.rd.allow_nonsync = 1;
+		set_addresses(&s);
+		rc = serve(&s);
+	}
+	if (s.n)
+		netio_close(s.n);
+	sasl_session_free(s.sasl);
+	server_setup_free(&ss);
+	buf_free(&s.rd.line);
+	seqset_free(&s.saved);
+	buf_free(&s.tmp);
+	conf_free(&conf);
+	free(why);
+	return rc;
+}
