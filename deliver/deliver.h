@@ -18,6 +18,7 @@
 
 #include "acct.h"
 #include "buf.h"
+#include "sieve.h"
 
 struct conf;
 struct delivery;
@@ -61,6 +62,23 @@ struct dctx {
 	const char	*dt_addr;	/* -a: address for Delivered-To */
 };
 
+/* A folder a recipient's copy goes to, as its Sieve script decided. */
+struct fdest {
+	uint32_t folder_id;
+	char	 folder[64];		/* shown in logs */
+	uint32_t flags;			/* MSG_* system flags */
+	char	**kw;			/* keywords */
+	size_t	 nkw;
+};
+
+/* What a recipient's Sieve script decided (filter.c). */
+struct filter {
+	struct sieve_result res;	/* the actions */
+	struct fdest *dest;		/* folders for the copy (may be none) */
+	size_t	 ndest;
+	char	 summary[64];		/* "fileinto,vacation" for the log */
+};
+
 /* One recipient of a transaction. */
 struct rcpt {
 	char	*addr;			/* as the MTA gave it */
@@ -71,7 +89,9 @@ struct rcpt {
 	char	 folder[64];		/* folder shown in logs */
 	int	 forward;		/* a forwarding exists */
 	struct buf fwd_to;		/* addresses to re-inject to, one a line */
-	struct delivery_target *target;
+	struct filter *filter;		/* NULL: no script, implicit keep */
+	size_t	*tidx;			/* the delivery targets of its copies */
+	size_t	 ntidx;
 	struct result res;
 };
 
@@ -147,6 +167,12 @@ int txn_data(struct txn *t, const char *p, size_t n);
  */
 void txn_finish(struct txn *t, int all_or_nothing);
 
+/*
+ * 1 when a Delivered-To field of the incoming header names r's account:
+ * the message went through its forwarding or a Sieve redirect before.
+ */
+int txn_looped(const struct txn *t, const struct rcpt *r);
+
 /* The first recipient that failed, temporary failures first; NULL if none. */
 const struct rcpt *txn_first_failure(const struct txn *t);
 
@@ -155,6 +181,31 @@ void txn_log(struct txn *t);
 
 /* Free everything, removing a temporary file. */
 void txn_free(struct txn *t);
+
+/*
+ * Add a target for recipient r's copy: folder folder_id of its account,
+ * with system flags and keywords kw[0..nkw). Its index goes to r->tidx.
+ */
+void rcpt_add_target(struct txn *t, struct rcpt *r, uint32_t folder_id,
+    uint32_t flags, char *const *kw, size_t nkw);
+
+/* ---- filter.c: the recipients' Sieve scripts ---- */
+
+/*
+ * Run the script of each accepted local recipient that has one, once
+ * the message is complete: r->filter gets the folders for its copy. In
+ * LMTP a reject answers the recipient 550 5.7.1 at once.
+ */
+void filter_run(struct txn *t, int lmtp);
+
+/*
+ * After the copies are stored: redirects, refusals (pipe mode) and
+ * vacation answers. A redirect or refusal that fails stores a copy in
+ * the recipient's default folder instead.
+ */
+void filter_finish(struct txn *t, int lmtp);
+
+void filter_free(struct rcpt *r);
 
 /* ---- hdrscan: Delivered-To fields of the incoming header ---- */
 void hdrscan_feed(struct hdrscan *h, const char *p, size_t n);

@@ -295,9 +295,8 @@ data_failed(struct txn *t)
 	fail_rest(t, &r, r.text);
 }
 
-/* 1 when the incoming header says this forwarding already saw it. */
-static int
-looped(struct txn *t, const struct rcpt *r)
+int
+txn_looped(const struct txn *t, const struct rcpt *r)
 {
 	size_t i;
 
@@ -339,65 +338,108 @@ give_up_if_any_failed(struct txn *t, int aon)
 static void
 undo_stored(struct txn *t)
 {
+	struct delivery_target *dt;
 	char *why = NULL;
 	size_t i;
 
-	for (i = 0; i < t->n; i++) {
-		if (t->r[i].target == NULL || t->r[i].target->status != 1)
+	for (i = 0; t->d && i < delivery_count(t->d); i++) {
+		dt = delivery_target(t->d, i);
+		if (dt->status != 1)
 			continue;
-		if (delivery_undo(t->d, t->r[i].target, &why) < 0) {
+		if (delivery_undo(t->d, dt, &why) < 0) {
 			log_event(LOG_ERR, "undo_failed", "id", t->id, "account",
-			    t->r[i].name, "error", why, NULL);
+			    dt->account, "error", why, NULL);
 			free(why);
 			why = NULL;
 		}
 	}
 }
 
+void
+rcpt_add_target(struct txn *t, struct rcpt *r, uint32_t folder_id,
+    uint32_t flags, char *const *kw, size_t nkw)
+{
+	struct delivery_target *dt;
+	size_t before = delivery_count(t->d), j, idx = before;
+
+	/* Targets live in an array that grows: remember indexes. */
+	dt = delivery_add(t->d, &r->acct, folder_id, 0);
+	if (delivery_count(t->d) == before)
+		for (idx = 0; idx < before; idx++)
+			if (delivery_target(t->d, idx) == dt)
+				break;
+	dt->flags |= flags;
+	for (j = 0; j < nkw; j++)
+		delivery_add_keyword(dt, kw[j]);
+	for (j = 0; j < r->ntidx; j++)
+		if (r->tidx[j] == idx)
+			return;
+	r->tidx = mem_realloc(r->tidx, r->ntidx + 1, sizeof(*r->tidx));
+	r->tidx[r->ntidx++] = idx;
+}
+
+/* The first failed target of r, or NULL when all are stored. */
+static const struct delivery_target *
+failed_target(struct txn *t, const struct rcpt *r)
+{
+	const struct delivery_target *dt;
+	size_t j;
+
+	for (j = 0; j < r->ntidx; j++) {
+		dt = delivery_target(t->d, r->tidx[j]);
+		if (dt->status != 1)
+			return dt;
+	}
+	return NULL;
+}
+
 static void
 store_local(struct txn *t)
 {
-	struct delivery_target *dt;
+	const struct delivery_target *dt;
+	const struct fdest *fd;
 	char *why = NULL;
-	size_t i;
+	size_t i, j;
 
-	size_t before, j, *idx = mem_zalloc(t->n, sizeof(*idx));
-
-	/* Targets live in an array that grows: keep indexes while adding. */
 	for (i = 0; i < t->n; i++) {
-		if (t->r[i].res.status != RS_OK || !t->r[i].local)
+		struct rcpt *r = &t->r[i];
+
+		if (r->res.status != RS_OK || !r->local)
 			continue;
-		before = delivery_count(t->d);
-		dt = delivery_add(t->d, &t->r[i].acct, t->r[i].folder_id, 0);
-		for (j = before; j > 0 && delivery_count(t->d) == before; j--)
-			if (delivery_target(t->d, j - 1) == dt)
-				break;
-		idx[i] = delivery_count(t->d) > before ? before + 1 : j;
+		if (r->filter == NULL) {
+			rcpt_add_target(t, r, r->folder_id, 0, NULL, 0);
+			continue;
+		}
+		for (j = 0; j < r->filter->ndest; j++) {
+			fd = &r->filter->dest[j];
+			rcpt_add_target(t, r, fd->folder_id, fd->flags, fd->kw,
+			    fd->nkw);
+		}
 	}
-	for (i = 0; i < t->n; i++)
-		if (idx[i])
-			t->r[i].target = delivery_target(t->d, idx[i] - 1);
-	free(idx);
 	if (delivery_count(t->d) > 0 && delivery_commit(t->d, &why) < 0) {
 		struct result r;
 
 		result_from_errno(&r, errno, "delivery", why);
 		for (i = 0; i < t->n; i++)
-			if (t->r[i].target && t->r[i].res.status == RS_OK)
+			if (t->r[i].ntidx > 0 && t->r[i].res.status == RS_OK)
 				t->r[i].res = r;
 		free(why);
 		return;
 	}
 	for (i = 0; i < t->n; i++) {
-		dt = t->r[i].target;
-		if (dt == NULL || t->r[i].res.status != RS_OK)
+		struct rcpt *r = &t->r[i];
+
+		if (r->res.status != RS_OK || !r->local)
 			continue;
-		if (dt->status == 1)
-			result_set(&t->r[i].res, RS_OK, 250, "2.0.0",
-			    0, "<%s>: delivered", t->r[i].addr);
+		if ((dt = failed_target(t, r)) != NULL)
+			result_from_errno(&r->res, dt->err, "delivery", dt->why);
+		else if (r->ntidx > 0)
+			result_set(&r->res, RS_OK, 250, "2.0.0", 0,
+			    "<%s>: delivered", r->addr);
 		else
-			result_from_errno(&t->r[i].res, dt->err, "delivery",
-			    dt->why);
+			result_set(&r->res, RS_OK, 250, "2.0.0", 0,
+			    "<%s>: delivered (Sieve: %s)", r->addr,
+			    r->filter->summary);
 	}
 }
 
@@ -458,7 +500,7 @@ txn_finish(struct txn *t, int aon)
 
 		if (r->res.status != RS_OK)
 			continue;
-		if (r->forward && r->fwd_to.len > 0 && looped(t, r)) {
+		if (r->forward && r->fwd_to.len > 0 && txn_looped(t, r)) {
 			result_set(&r->res, RS_PERM, 554, "5.4.6", EX_UNAVAILABLE,
 			    "<%s>: mail forwarding loop for %s", r->addr,
 			    r->name);
@@ -466,6 +508,9 @@ txn_finish(struct txn *t, int aon)
 		}
 		rcpt_check_quota(t->dc, r, delivery_size(t->d));
 	}
+	if (give_up_if_any_failed(t, aon))
+		return;
+	filter_run(t, !aon);
 	if (give_up_if_any_failed(t, aon))
 		return;
 	store_local(t);
@@ -476,6 +521,12 @@ txn_finish(struct txn *t, int aon)
 	for (i = 0; i < t->n; i++)
 		if (t->r[i].res.status == RS_OK && t->r[i].fwd_to.len > 0)
 			forward_one(t, &t->r[i]);
+	if (give_up_if_any_failed(t, aon)) {
+		undo_stored(t);
+		return;
+	}
+	/* Last, what cannot be taken back: redirects, refusals, answers. */
+	filter_finish(t, !aon);
 	if (give_up_if_any_failed(t, aon))
 		undo_stored(t);
 }
@@ -490,13 +541,17 @@ txn_log(struct txn *t)
 	    (unsigned long long)(t->d && !t->data_err ? delivery_size(t->d) : 0));
 	for (i = 0; i < t->n; i++) {
 		struct rcpt *r = &t->r[i];
-		int stored = r->target && r->target->status == 1;
+		const struct delivery_target *dt = r->ntidx > 0 ?
+		    delivery_target(t->d, r->tidx[0]) : NULL;
+		int stored = dt && dt->status == 1;
 
-		snprintf(uid, sizeof(uid), "%u", stored ? r->target->uid : 0);
+		snprintf(uid, sizeof(uid), "%u", stored ? dt->uid : 0);
 		log_event(r->res.status == RS_OK ? LOG_INFO : LOG_NOTICE,
 		    "deliver", "id", t->id, "rcpt", r->addr,
 		    "account", r->name[0] ? r->name : NULL,
-		    "folder", stored ? r->folder : NULL,
+		    "folder", stored ? (r->filter && r->filter->ndest > 0 ?
+		    r->filter->dest[0].folder : r->folder) : NULL,
+		    "sieve", r->filter ? r->filter->summary : NULL,
 		    "uid", stored ? uid : NULL, "size", size,
 		    "forward", r->fwd_to.len && r->res.status == RS_OK ? "yes" :
 		    NULL,
@@ -512,8 +567,11 @@ txn_free(struct txn *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		rcpt_free(&t->r[i]);
+		filter_free(&t->r[i]);
+		free(t->r[i].tidx);
+	}
 	free(t->r);
 	delivery_free(t->d);
 	hdrscan_free(&t->scan);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -267,6 +268,42 @@ delivery_add(struct delivery *d, const struct acct *a, uint32_t folder_id,
 	t->pub.folder_id = folder_id;
 	t->pub.flags = flags & MSG_SYSFLAGS;
 	return &t->pub;
+}
+
+void
+delivery_add_keyword(struct delivery_target *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nkeywords; i++)
+		if (strcasecmp(t->keywords[i], name) == 0)
+			return;
+	t->keywords = mem_realloc(t->keywords, t->nkeywords + 1,
+	    sizeof(*t->keywords));
+	t->keywords[t->nkeywords++] = mem_strdup(name);
+}
+
+/* The keyword bits of a target's record (folder locked). */
+static uint64_t
+keyword_bits(struct target *t)
+{
+	uint64_t bits = 0;
+	char *why = NULL;
+	size_t i;
+	int bit;
+
+	for (i = 0; i < t->pub.nkeywords; i++) {
+		bit = folder_keyword_bit(t->f, t->pub.keywords[i], 1, &why);
+		if (bit >= 0 && bit < 64) {
+			bits |= (uint64_t)1 << bit;
+		} else {
+			log_event(LOG_NOTICE, "keyword_dropped", "folder", t->dir,
+			    "keyword", t->pub.keywords[i], "error", why, NULL);
+		}
+		free(why);
+		why = NULL;
+	}
+	return bits;
 }
 
 size_t
@@ -604,6 +641,7 @@ append_target(struct delivery *d, struct target *t, char **why_r)
 	memset(&r, 0, sizeof(r));
 	r.uid = t->pub.uid;
 	r.flags = t->pub.flags | d->msgflags;
+	r.keywords = keyword_bits(t);
 	r.internaldate = d->idate;
 	r.tzoff = d->tzoff;
 	r.size = d->size;
@@ -758,7 +796,7 @@ delivery_fd(const struct delivery *d)
 void
 delivery_free(struct delivery *d)
 {
-	size_t i;
+	size_t i, j;
 
 	if (d == NULL)
 		return;
@@ -775,6 +813,9 @@ delivery_free(struct delivery *d)
 		folder_close(d->t[i].f);
 		free(d->t[i].dir);
 		free(d->t[i].pub.why);
+		for (j = 0; j < d->t[i].pub.nkeywords; j++)
+			free(d->t[i].pub.keywords[j]);
+		free(d->t[i].pub.keywords);
 	}
 	free(d->t);
 	buf_free(&d->payload);

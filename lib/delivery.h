@@ -52,6 +52,8 @@ struct delivery_target {
 	char	 account[80];
 	uint32_t folder_id;
 	uint32_t flags;			/* MSG_* for the new record */
+	char	**keywords;		/* keyword names for the new record */
+	size_t	 nkeywords;
 	int	 status;		/* 1 stored, 0 not yet, -1 failed */
 	int	 err;			/* errno of a failure */
 	char	*why;			/* text of a failure */
@@ -94,6 +96,15 @@ void delivery_set_uidl(struct delivery *d, const char *uidl);
  */
 struct delivery_target *delivery_add(struct delivery *d, const struct acct *a,
     uint32_t folder_id, uint32_t flags);
+
+/*
+ * Give the record of target t the IMAP keyword name as well (Sieve's
+ * imap4flags). The folder's keyword table (folder.h) gets the name
+ * when the message is stored; a folder that has no room for another
+ * keyword stores the message without it. Names are added once (any
+ * case).
+ */
+void delivery_add_keyword(struct delivery_target *t, const char *name);
 
 /* Number of targets and target i. */
 size_t delivery_count(const struct delivery *d);

@@ -152,7 +152,10 @@ int folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
 /* Open a message file read-only (O_NOFOLLOW); the fd or -1. */
 int folder_open_message(struct folder *f, uint32_t uid, char **why_r);
 
-/* POP3 UIDL of a record: a stored one (migration) or UIDVALIDITY.UID. */
+/*
+ * POP3 UIDL of a record: a stored one (migration), or else UIDVALIDITY
+ * and UID as two 8-digit lower-case hex numbers ("%08x%08x").
+ */
 void folder_uidl(struct folder *f, const struct msgrec *r, struct buf *out);
 
 /* ---- keeping up with other sessions ---- */

@@ -3194,6 +3194,25 @@ qp_decode(const char *s, size_t n, struct buf *out)
 }
 
 int
+mime_part_body(const char *msg, size_t len, const struct mime_part *part,
+    size_t cap, struct buf *out)
+{
+	size_t n;
+
+	if (part->body_off > len || part->body_len > len - part->body_off)
+		return -1;
+	n = part->body_len < cap ? part->body_len : cap;
+	if (part->encoding == MIME_ENC_BASE64)
+		(void)b64_decode(msg + part->body_off, n, out, 0);
+	else if (part->encoding == MIME_ENC_QP)
+		qp_decode(msg + part->body_off, n, out);
+	else
+		buf_append(out, msg + part->body_off, n);
+	buf_reserve(out, 0);
+	return 1;
+}
+
+int
 mime_part_text(const char *msg, size_t len, const struct mime_part *part,
     size_t cap, struct buf *out)
 {

@@ -362,6 +362,16 @@ int mime_part_text(const char *msg, size_t len,
     const struct mime_part *part, size_t cap, struct buf *out);
 
 /*
+ * Append to out the body of part (a row of the view of msg[0..len))
+ * with its transfer encoding undone (base64, quoted-printable; other
+ * encodings as they are) and no charset conversion: the bytes of an
+ * attachment. At most cap bytes of the encoded body are decoded.
+ * Returns 1, or -1 when the part does not lie within msg.
+ */
+int mime_part_body(const char *msg, size_t len, const struct mime_part *part,
+    size_t cap, struct buf *out);
+
+/*
  * Parse an IMAP BODYSTRUCTURE or BODY string (a complete body
  * production, as in view.bodystructure) into *tree_r (->body). Returns 0,
  * or -1 with *why_r set (allocated; the caller frees it) on a syntax

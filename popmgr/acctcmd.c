@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "manage.h"
 #include "name.h"
 #include "store.h"
 #include "popmgr.h"
@@ -28,27 +29,15 @@ note(int *rc, int one)
 static int
 new_name(struct mgr *m, const char *input, struct buf *name)
 {
-	struct buf dflt = BUF_INIT;
-	const char *dom;
-	int rc;
+	char *why = NULL;
+	int rc = manage_new_name(m->store, m->store->domain, input, name, &why);
 
-	if ((rc = mgr_canon(m, input, name)) != 0)
-		return rc;
-	if (name_is_reserved(name->data))
-		return mgr_fail(m, EX_DATAERR, "%s: reserved name", name->data);
-	dom = name_domain(name->data);
-	if (*dom) {
-		buf_printf(&dflt, "default@%s", dom);
-		rc = acct_exists(m->store, dflt.data);
-		buf_free(&dflt);
-		if (!rc)
-			return mgr_fail(m, EX_NOUSER, "%s: no such domain "
-			    "%s (add -domain creates one)", name->data, dom);
-	}
-	if (acct_exists(m->store, name->data))
-		return mgr_fail(m, EX_CANTCREAT, "%s: account exists",
-		    name->data);
-	return 0;
+	if (rc == 1)
+		return 0;
+	rc = mgr_fail(m, errno == EEXIST ? EX_CANTCREAT : errno == ENOENT ?
+	    EX_NOUSER : EX_DATAERR, "%s", why);
+	free(why);
+	return rc;
 }
 
 static int

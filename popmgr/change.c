@@ -12,8 +12,10 @@
 #include "buf.h"
 #include "file.h"
 #include "group.h"
+#include "manage.h"
 #include "mem.h"
 #include "passwd.h"
+#include "pwchange.h"
 #include "store.h"
 #include "popmgr.h"
 
@@ -307,38 +309,23 @@ change_free(struct change *ch)
 static int
 set_password(struct mgr *m, const struct change *ch, struct acct *a)
 {
-	char *hash, *sec = NULL, *why = NULL;
+	char *why = NULL;
 	int rc = 0;
 
-	if (passwd_check_new(a->name, ch->pw.data, m->conf.password_min_length,
-	    &why) < 0) {
+	if (pwchange_check(&m->conf, a, ch->pw.data, &why) < 0) {
 		rc = mgr_fail(m, EX_DATAERR, "%s: %s", a->name, why);
 		free(why);
 		return rc;
 	}
-	if (m->conf.apop_cram_md5 && ch->pw.len <= SECRET_MAX_LEN &&
-	    ((rc = mgr_key(m, 0)) != 0 || (sec = secret_encrypt(&m->key, a->name,
-	    ch->pw.data, ch->pw.len, &why)) == NULL)) {
-		rc = rc ? rc : mgr_fail(m, EX_SOFTWARE, "%s: %s", a->name, why);
-		free(why);
+	if (pwchange_needs_key(&m->conf, ch->pw.data) &&
+	    (rc = mgr_key(m, 0)) != 0)
 		return rc;
-	}
-	if ((hash = passwd_hash(ch->pw.data, m->conf.password_iterations,
-	    &why)) == NULL || strlen(hash) >= sizeof(a->password)) {
-		rc = mgr_fail(m, EX_SOFTWARE, "%s: %s", a->name,
-		    why ? why : "password hash too long");
+	if (pwchange_set(&m->conf, m->key_loaded ? &m->key : NULL, a,
+	    ch->pw.data, &why) < 0) {
+		rc = mgr_fail(m, EX_SOFTWARE, "%s: %s", a->name, why);
 		free(why);
-		free(hash);
-		free(sec);
-		return rc;
 	}
-	snprintf(a->password, sizeof(a->password), "%s", hash);
-	snprintf(a->secret, sizeof(a->secret), "%s", sec ? sec : "");
-	a->password_changed = (int64_t)time(NULL);
-	a->flags &= ~(unsigned)ACCT_PWD_EXPIRED;
-	free(hash);
-	free(sec);
-	return 0;
+	return rc;
 }
 
 /* Fields that need no permission beyond managing the account. */
@@ -369,23 +356,16 @@ int
 change_profile(struct mgr *m, const struct change *ch, const struct acct *old,
     struct acct *a)
 {
-	unsigned before = old ? old->flags : 0;
 	char *why = NULL;
 	int rc;
 
 	set_plain(ch, a);
-	if (ch->group_set && (!old || strcmp(old->group, a->group) != 0) &&
-	    (rc = mgr_may_group(m, a->group)) != 1)
-		return rc < 0 ? EX_TEMPFAIL : mgr_fail(m, EX_NOPERM, "%s: group "
-		    "%s is not managed by %s", a->name, *a->group ? a->group :
-		    GROUP_WORLD, m->manager.name);
-	if (((before ^ a->flags) & ACCT_MANAGE) && !mgr_world(m))
-		return mgr_fail(m, EX_NOPERM, "%s: only a WORLD manager may give "
-		    "or take the MANAGE flag", a->name);
-	if (old == NULL && (rc = mgr_may_manage(m, a)) != 1)
-		return rc < 0 ? EX_TEMPFAIL : mgr_fail(m, EX_NOPERM, "%s: "
-		    "permission denied (not managed by %s)", a->name,
-		    m->manager.name);
+	if ((rc = manage_may_change(m->store, m->confined ? &m->manager : NULL,
+	    old, a, &why)) != 1) {
+		rc = mgr_fail(m, rc < 0 ? EX_TEMPFAIL : EX_NOPERM, "%s", why);
+		free(why);
+		return rc;
+	}
 	if (ch->password == 2) {
 		a->password[0] = a->secret[0] = '\0';
 	} else if (ch->password == 1 && (rc = set_password(m, ch, a)) != 0) {
@@ -474,17 +454,10 @@ change_fields(const struct change *ch, struct buf *out)
 int
 change_rebind_secret(struct mgr *m, struct acct *a, const char *old_name)
 {
-	char *plain = NULL, *sec = NULL;
-	size_t len;
-
-	if (a->secret[0] == '\0')
-		return 0;
-	if (m->conf.apop_cram_md5 && mgr_key(m, 1) == 0 &&
-	    secret_decrypt(&m->key, old_name, a->secret, &plain, &len, NULL) == 0)
-		sec = secret_encrypt(&m->key, a->name, plain, len, NULL);
-	mem_free_secret(plain);
+	if (a->secret[0] && m->conf.apop_cram_md5)
+		(void)mgr_key(m, 1);
 	/* Without the key the secret is lost; the next login stores one. */
-	snprintf(a->secret, sizeof(a->secret), "%s", sec ? sec : "");
-	free(sec);
+	pwchange_rebind_secret(&m->conf, m->key_loaded ? &m->key : NULL, a,
+	    old_name);
 	return 0;
 }

@@ -65,6 +65,13 @@ static const struct command commands[] = {
 	{ "set", cmd_set, 0, no_switches,
 	  "set domain [DOMAIN] | set storage_units bytes|kbytes|mbytes|gbytes",
 	  "Choose the user domain of later commands, or the units of sizes." },
+	{ "sieve", cmd_sieve, 1, sieve_switches,
+	  "sieve ACCOUNT -set=FILE | -show | -check=FILE | -remove",
+	  "The account's Sieve mail filter (popstore-sieve(5)), run at\n"
+	  "delivery. -check reports the first error of FILE as\n"
+	  "FILE:LINE:COLUMN (ACCOUNT may then be left out); -set checks and\n"
+	  "installs FILE (\"-\" reads standard input); -show prints the\n"
+	  "script; -remove deletes it." },
 	{ "show", cmd_show, 1, show_switches,
 	  "show [NAME|PATTERN...] [-full|-brief] [-group=GROUP] "
 	  "[-format=FILE] [-output=FILE] | show -count_users | "

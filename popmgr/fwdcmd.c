@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "fwdmap.h"
 #include "log.h"
+#include "manage.h"
 #include "name.h"
 #include "store.h"
 #include "popmgr.h"
@@ -27,30 +28,16 @@ const struct sw_def forward_switches[] = {
 static int
 may_forward(struct mgr *m, const char *name, int *is_acct_r)
 {
-	const char *own = name_domain(m->manager.name);
-	struct acct a;
 	char *why = NULL;
-	int rc = acct_load(m->store, name, &a, &why);
+	int rc = manage_may_forward(m->store, m->confined ? &m->manager : NULL,
+	    name, is_acct_r, &why);
 
-	if (rc < 0) {
-		rc = mgr_fail(m, mgr_code(errno), "%s", why);
-		free(why);
-		return rc;
-	}
-	*is_acct_r = rc;
-	if (rc == 1) {
-		rc = mgr_may_manage(m, &a);
-		acct_wipe(&a);
-		if (rc != 1)
-			return rc < 0 ? EX_TEMPFAIL : mgr_fail(m, EX_NOPERM,
-			    "%s: permission denied (an account not managed by "
-			    "%s)", name, m->manager.name);
-		return 0;
-	}
-	if (m->confined && *own && strcmp(own, name_domain(name)) != 0)
-		return mgr_fail(m, EX_NOPERM, "%s: permission denied (outside "
-		    "domain %s)", name, own);
-	return 0;
+	if (rc != 1)
+		rc = mgr_fail(m, rc < 0 ? mgr_code(errno) : EX_NOPERM, "%s", why);
+	else
+		rc = 0;
+	free(why);
+	return rc;
 }
 
 int

@@ -29,6 +29,7 @@
 
 struct buf;
 struct store;
+struct manage_filter;
 struct template;
 
 #define MGR_SYNC_EVERY	2000	/* changes between syncs in a batch */
@@ -84,7 +85,6 @@ struct sw_val *mgr_sw(const struct sw_def *defs, struct sw_val *vals,
     const char *name);
 int mgr_canon(struct mgr *m, const char *input, struct buf *out);
 int mgr_may_manage(struct mgr *m, const struct acct *target);
-int mgr_may_group(struct mgr *m, const char *group);
 int mgr_world(struct mgr *m);
 int mgr_load(struct mgr *m, const char *name, struct acct *a, int manage);
 void mgr_hold(struct mgr *m);
@@ -103,11 +103,8 @@ int prompt_new_password(struct mgr *m, struct buf *pw);
 int prompt_confirm(struct mgr *m, const char *question);
 
 /* select.c: names and wildcards to accounts */
-struct select_filter;
-struct select_filter *select_filter_new(struct mgr *m, const char *group,
+struct manage_filter *select_filter_new(struct mgr *m, const char *group,
     int *rc_r);
-int select_filter_allows(struct select_filter *f, const struct acct *a);
-void select_filter_free(struct select_filter *f);
 int select_accounts(struct mgr *m, const struct words *items,
     const char *group, int with_reserved, struct words *out, int *wild_r);
 int select_confirm(struct mgr *m, const char *verb, const struct words *names,
@@ -152,6 +149,10 @@ int cmd_show(struct mgr *m, const struct words *w);
 int show_load_template(struct mgr *m, const char *file, const char *builtin,
     const char *const *names, struct template **t_r);
 int show_output(struct mgr *m, const char *file, const struct buf *out);
+
+/* sievecmd.c */
+extern const struct sw_def sieve_switches[];
+int cmd_sieve(struct mgr *m, const struct words *w);
 
 /* fwdcmd.c, groupcmd.c */
 extern const struct sw_def forward_switches[];

@@ -2,7 +2,7 @@
  * select - the accounts a command acts on: names and wildcard patterns
  * ('*' any run, '%' one character) expanded through the accounts
  * database, narrowed by -group and by what a logged-in manager may
- * manage; and PMDF's confirmation rules for wildcards.
+ * manage (manage.h); and PMDF's confirmation rules for wildcards.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,95 +10,36 @@
 
 #include "buf.h"
 #include "group.h"
+#include "manage.h"
 #include "mem.h"
 #include "name.h"
 #include "store.h"
 #include "popmgr.h"
 
-#define MEMO_MAX	256
-
-/* Answers of the group rules, by group and domain: lists ask few. */
-struct select_filter {
-	struct mgr	*m;
-	const char	*group;		/* -group, or NULL */
-	char		 gbuf[GROUP_NAME_MAX + 1];
-	struct {
-		char	group[GROUP_NAME_MAX + 1];
-		char	domain[ACCT_DOMAIN_MAX + 1];
-		int	allowed;
-	} v[MEMO_MAX];
-	size_t		 n;
-};
-
-struct select_filter *
+struct manage_filter *
 select_filter_new(struct mgr *m, const char *group, int *rc_r)
 {
-	struct select_filter *f = mem_zalloc(1, sizeof(*f));
+	struct manage_filter *f;
 	char *why = NULL;
 
-	f->m = m;
 	*rc_r = 0;
-	if (group && group_canon(group, f->gbuf, &why) < 0) {
+	f = manage_filter_new(m->store, m->confined ? &m->manager : NULL, group,
+	    &why);
+	if (f == NULL) {
 		*rc_r = mgr_fail(m, EX_DATAERR, "-group: %s", why);
 		free(why);
-		free(f);
-		return NULL;
 	}
-	f->group = group ? f->gbuf : NULL;
 	return f;
-}
-
-void
-select_filter_free(struct select_filter *f)
-{
-	free(f);
-}
-
-int
-select_filter_allows(struct select_filter *f, const struct acct *a)
-{
-	const char *dom = name_domain(a->name);
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].group, a->group) == 0 &&
-		    strcmp(f->v[i].domain, dom) == 0)
-			return f->v[i].allowed;
-	if (i == MEMO_MAX)
-		f->n = i = 0;
-	snprintf(f->v[i].group, sizeof(f->v[i].group), "%s", a->group);
-	snprintf(f->v[i].domain, sizeof(f->v[i].domain), "%s", dom);
-	f->v[i].allowed = (f->group == NULL ||
-	    group_within(f->m->store, a->group, f->group, NULL) == 1) &&
-	    (!f->m->confined ||
-	    group_may_manage(f->m->store, &f->m->manager, a, NULL) == 1);
-	f->n++;
-	return f->v[i].allowed;
 }
 
 struct sel {
 	struct mgr	*m;
-	struct words	 patterns;
+	struct manage_pattern **patterns;
+	size_t		 npatterns;
 	int		 with_reserved;
 	struct words	*out;
-	struct select_filter *filter;
+	struct manage_filter *filter;
 };
-
-/* Pattern "local[@domain]" against a canonical name. */
-static int
-matches(const struct sel *s, const char *pat, const char *name)
-{
-	const char *pat_at = strchr(pat, '@'), *dom = name_domain(name);
-	size_t llen = strcspn(name, "@");
-	char local[ACCT_NAME_MAX + 1], lpat[ACCT_NAME_MAX * 2 + 1];
-
-	snprintf(local, sizeof(local), "%.*s", (int)llen, name);
-	if (pat_at == NULL)
-		return strcmp(dom, s->m->store->domain) == 0 &&
-		    name_match(pat, local);
-	snprintf(lpat, sizeof(lpat), "%.*s", (int)(pat_at - pat), pat);
-	return name_match(lpat, local) && name_match(pat_at + 1, dom);
-}
 
 static int
 one(const struct acct *a, void *ctx)
@@ -108,10 +49,11 @@ one(const struct acct *a, void *ctx)
 
 	if (!s->with_reserved && name_is_reserved(a->name))
 		return 0;
-	for (i = 0; i < s->patterns.n; i++)
-		if (matches(s, s->patterns.v[i], a->name))
+	for (i = 0; i < s->npatterns; i++)
+		if (manage_pattern_match(s->patterns[i], s->m->store->domain,
+		    a->name))
 			break;
-	if (i < s->patterns.n && select_filter_allows(s->filter, a))
+	if (i < s->npatterns && manage_filter_allows(s->filter, a))
 		words_add(s->out, a->name, strlen(a->name));
 	return 0;
 }
@@ -160,14 +102,17 @@ select_accounts(struct mgr *m, const struct words *items, const char *group,
 		return rc;
 	for (i = 0; i < items->n && rc == 0; i++) {
 		if (name_has_wildcards(items->v[i])) {
-			words_add(&s.patterns, items->v[i], strlen(items->v[i]));
+			s.patterns = mem_realloc(s.patterns, s.npatterns + 1,
+			    sizeof(*s.patterns));
+			s.patterns[s.npatterns++] = manage_pattern_new(items->v[i],
+			    0, NULL);
 			continue;
 		}
 		buf_reset(&name);
 		if ((rc = mgr_canon(m, items->v[i], &name)) == 0)
 			words_add(out, name.data, name.len);
 	}
-	if (rc == 0 && s.patterns.n) {
+	if (rc == 0 && s.npatterns) {
 		*wild_r = 1;
 		if (acct_db_walk(m->store, one, &s, &why) < 0)
 			rc = mgr_fail(m, EX_TEMPFAIL, "accounts database: %s",
@@ -177,8 +122,10 @@ select_accounts(struct mgr *m, const struct words *items, const char *group,
 		sort_unique(out);
 	free(why);
 	buf_free(&name);
-	words_free(&s.patterns);
-	select_filter_free(s.filter);
+	for (i = 0; i < s.npatterns; i++)
+		manage_pattern_free(s.patterns[i]);
+	free(s.patterns);
+	manage_filter_free(s.filter);
 	return rc;
 }
 

@@ -160,22 +160,6 @@ mgr_may_manage(struct mgr *m, const struct acct *target)
 }
 
 int
-mgr_may_group(struct mgr *m, const char *group)
-{
-	char *why = NULL;
-	int rc;
-
-	if (!m->confined)
-		return 1;
-	rc = group_may_manage_group(m->store, &m->manager, group, &why);
-	if (rc < 0) {
-		mgr_fail(m, EX_TEMPFAIL, "group %s: %s", group, why);
-		free(why);
-	}
-	return rc;
-}
-
-int
 mgr_world(struct mgr *m)
 {
 	return !m->confined || group_is_world_manager(m->store, &m->manager);

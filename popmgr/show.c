@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "file.h"
 #include "fwdmap.h"
+#include "manage.h"
 #include "mgmtdb.h"
 #include "name.h"
 #include "store.h"
@@ -356,7 +357,7 @@ show_accounts(struct mgr *m, const struct words *names, int full,
 /* ---- counting ---- */
 
 struct count_ctx {
-	struct select_filter *f;
+	struct manage_filter *f;
 	unsigned long	 n;
 };
 
@@ -365,7 +366,7 @@ count_one(const struct acct *a, void *ctx)
 {
 	struct count_ctx *c = ctx;
 
-	if (!name_is_reserved(a->name) && select_filter_allows(c->f, a))
+	if (!name_is_reserved(a->name) && manage_filter_allows(c->f, a))
 		c->n++;
 	return 0;
 }
@@ -384,7 +385,7 @@ show_count(struct mgr *m, const char *group, struct buf *out)
 	else
 		buf_printf(out, "%lu account%s\n", c.n, c.n == 1 ? "" : "s");
 	free(why);
-	select_filter_free(c.f);
+	manage_filter_free(c.f);
 	return rc;
 }
 

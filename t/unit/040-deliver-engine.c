@@ -13,6 +13,7 @@
 #include "../../deliver/lmtp.c"
 #include "../../deliver/rcpt.c"
 #include "../../deliver/txn.c"
+#include "../../deliver/filter.c"
 
 struct rec {
 	struct buf data;
