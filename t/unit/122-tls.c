@@ -729,8 +729,10 @@ test_failures(SSL_CTX *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	conn_spawn(&c, &a);
 	tap_is_int(reap(c.pid), 0, "silent client: handshake times out");
-	tap_ok(ms_since(&t0) < 3000, "after the 1 s timeout (%lld ms)",
-	    ms_since(&t0));
+	/* It waited for the timeout, and ended (a loaded machine may be
+	 * slow to schedule the server, so only a hang fails the bound). */
+	tap_ok(ms_since(&t0) >= 950 && ms_since(&t0) < 60000,
+	    "after the 1 s timeout (%lld ms)", ms_since(&t0));
 	close(c.fd);
 
 	/* Plaintext where the ClientHello should be. */
