@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -94,42 +95,43 @@ sendmail_send_at(const struct conf *c, const char *sender,
     const char *const *rcpts, size_t n, const void *prefix,
     size_t prefix_len, int fd, off_t offset, int *temporary_r, char **why_r)
 {
-	void (*old)(int);
-	int p[2], status, fed;
+	int spool, status;
 	pid_t pid;
 
 	if (temporary_r)
 		*temporary_r = 1;
 	if (n == 0 || n > SENDMAIL_RCPT_MAX)
 		return file_whyf(why_r, "sendmail: %zu recipients", n);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return file_why(why_r, "sendmail: pipe");
+	/*
+	 * The whole message is spooled before the MTA starts: if we are
+	 * killed before the fork, nothing is sent; after it, the MTA reads
+	 * a complete message. A pipe fed as we go would hand the MTA a
+	 * truncated message when we die half-way.
+	 */
+	if ((spool = memfd_create("popstore-sendmail", MFD_CLOEXEC)) < 0)
+		return file_why(why_r, "sendmail: spool");
+	if (feed(spool, prefix, prefix_len, fd, offset) < 0 ||
+	    lseek(spool, 0, SEEK_SET) != 0) {
+		close(spool);
+		return file_why(why_r, "sendmail: spool");
+	}
 	if ((pid = fork()) < 0) {
-		close(p[0]);
-		close(p[1]);
+		close(spool);
 		return file_why(why_r, "sendmail: fork");
 	}
-	if (pid == 0) {
-		close(p[1]);
-		child(c, sender ? sender : "", rcpts, n, p[0]);
-	}
-	close(p[0]);
-	old = signal(SIGPIPE, SIG_IGN);
-	fed = feed(p[1], prefix, prefix_len, fd, offset);
-	close(p[1]);
-	signal(SIGPIPE, old);
+	if (pid == 0)
+		child(c, sender ? sender : "", rcpts, n, spool);
+	close(spool);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return file_why(why_r, "sendmail: wait");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fed == 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status)) {
 		if (temporary_r)
-			*temporary_r = WEXITSTATUS(status) == EX_TEMPFAIL ||
-			    WEXITSTATUS(status) == 0;
-		return file_whyf(why_r, "%s exited with status %d%s", c->sendmail,
-		    WEXITSTATUS(status), fed < 0 ? " before reading the message" :
-		    "");
+			*temporary_r = WEXITSTATUS(status) == EX_TEMPFAIL;
+		return file_whyf(why_r, "%s exited with status %d", c->sendmail,
+		    WEXITSTATUS(status));
 	}
 	return file_whyf(why_r, "%s killed by signal %d", c->sendmail,
 	    WIFSIGNALED(status) ? WTERMSIG(status) : 0);

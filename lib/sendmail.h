@@ -11,6 +11,8 @@
  *	with the message on its standard input ("" as SENDER means the null
  *	sender <>). The MTA's exit status decides: 0 is success, EX_TEMPFAIL
  *	and signals are temporary failures, anything else permanent.
+ *	The message is spooled to memory before the MTA starts, so a
+ *	caller killed half-way never hands the MTA a truncated message.
  * MEMORY
  *	Nothing retained; *why_r is allocated.
  */
