@@ -75,6 +75,11 @@ static const struct opt opts[] = {
 	{ "RETURN_AGE", T_INT, O(return_age), "0", 0, 36500, NULL },
 	{ "RETURN_IMAP", T_BOOL, O(return_imap), "0", 0, 0, NULL },
 	{ "DELETE_READ_AGE", T_INT, O(delete_read_age), "0", 0, 36500, NULL },
+	{ "CGI_TEMPLATE_DIR", T_STR, O(cgi_template_dir), "", 0, 0, NULL },
+	{ "CGI_SESSION_LIFETIME", T_TIME, O(cgi_session_lifetime), "1h", 60, 7 * DAY, NULL },
+	{ "MAIL_PROXY_BACKEND", T_STR, O(mail_proxy_backend), "127.0.0.1", 0, 0, NULL },
+	{ "MAIL_PROXY_POP3_PORT", T_INT, O(mail_proxy_pop3_port), "110", 1, 65535, NULL },
+	{ "MAIL_PROXY_IMAP_PORT", T_INT, O(mail_proxy_imap_port), "143", 1, 65535, NULL },
 };
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
@@ -307,6 +312,8 @@ conf_load(const char *path, struct conf *c, char **why_r)
 		if (ch == EOF && line.len == 0)
 			break;
 		lineno++;
+		if (line.len == 0)
+			continue;	/* an empty line: nothing allocated */
 		if (line.len >= 4096 || memchr(line.data, '\0', line.len)) {
 			set_why(why_r, path, lineno, "%s", "line too long or NUL");
 			goto out;

@@ -94,6 +94,12 @@ struct conf {
 	uint64_t return_age;		/* days, 0 = never expire */
 	int	 return_imap;
 	uint64_t delete_read_age;	/* days, 0 = same as return_age */
+	/* web interface and mail proxy endpoint */
+	char	*cgi_template_dir;	/* "" = the installed templates */
+	uint64_t cgi_session_lifetime;	/* seconds */
+	char	*mail_proxy_backend;	/* for accounts without a backend */
+	uint64_t mail_proxy_pop3_port;
+	uint64_t mail_proxy_imap_port;
 };
 
 /*

@@ -33,13 +33,16 @@ def help_flags(out):
     usage = "\n".join(l for l in out.splitlines()
                       if l.lstrip().lower().startswith(("usage", "   ", "\t"))
                       or l.startswith(" "))
-    return set(re.findall(r"\[?(-{1,2}[A-Za-z][\w-]*)", usage))
+    return set(re.findall(r"(?:^|[\s\[])(-{1,2}[A-Za-z][\w-]*)", usage,
+                          re.M))
 
 
 for prog in programs:
     name = os.path.basename(prog)
     section = "8"
-    page = os.path.join(pstest.SRC, "man", "%s.%s" % (name, section))
+    # The web programs share one page, popstore-cgi(8).
+    base = "popstore-cgi" if name.endswith(".cgi") else name
+    page = os.path.join(pstest.SRC, "man", "%s.%s" % (base, section))
     if not t.ok(os.path.exists(page), "%s has a man page" % name):
         continue
     binary = os.path.join(pstest.BUILD, prog)
