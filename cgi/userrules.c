@@ -148,7 +148,10 @@ user_act_vacation(struct web *w)
 	snprintf(r.end, sizeof(r.end), "%.10s", web_str(w, "end"));
 	if (strlen(web_str(w, "start")) > 10 || strlen(web_str(w, "end")) > 10)
 		r.start[0] = 'x';	/* refused by the check */
-	r.days = num_parse_u64(web_str(w, "days"), 1000, &days) == 0 ? days : 0;
+	/* An empty field (a notice switched off) keeps the saved value. */
+	if (*web_str(w, "days") != '\0')
+		r.days = num_parse_u64(web_str(w, "days"), 1000, &days) == 0 ?
+		    days : 0;
 	free(r.subject);
 	free(r.text);
 	r.subject = mem_strdup(web_str(w, "subject"));

@@ -564,6 +564,16 @@ link_target(struct delivery *d, struct target *t, char **why_r)
 
 	if ((c = copy_for(d, t->acct.partition, why_r)) == NULL)
 		return -1;
+	/*
+	 * The data is durable before any folder entry names it: a crash
+	 * between the link and the sync of step 3 must not leave a short
+	 * file that reconstruct would take for a message.
+	 */
+	if (!c->synced) {
+		if (fsync_path(c->path, 0) < 0)
+			return file_why(why_r, c->path);
+		c->synced = 1;
+	}
 	for (tries = 0; tries < 1000; tries++) {
 		uid = folder_uidnext(t->f);
 		buf_reset(&path);

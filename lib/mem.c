@@ -28,8 +28,9 @@ mem_fatal(const char *what)
 	/* No allocation, no stdio buffering: memory is what ran out. */
 	syslog(LOG_MAIL | LOG_CRIT, "event=fatal reason=%s", what);
 	if (write(2, fatal_prefix, strlen(fatal_prefix)) >= 0 &&
-	    write(2, what, strlen(what)) >= 0)
-		(void)write(2, "\n", 1);
+	    write(2, what, strlen(what)) >= 0 && write(2, "\n", 1) < 0) {
+		/* nothing more to tell, and nowhere to tell it */
+	}
 	_exit(fatal_exit);
 }
 

@@ -66,6 +66,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct buf;
 struct conf;
@@ -92,7 +93,7 @@ struct store;
 /* The capabilities this interpreter offers, space-separated. */
 #define SIEVE_EXTENSIONS	"fileinto reject ereject envelope " \
 	"subaddress copy imap4flags body relational regex vacation " \
-	"variables mailbox comparator-i;ascii-numeric"
+	"variables mailbox date comparator-i;ascii-numeric"
 
 struct sieve_script;
 
@@ -107,6 +108,26 @@ int sieve_parse(const char *text, size_t len, struct sieve_script **script_r,
 
 /* Release a parsed script; NULL is allowed. */
 void sieve_free(struct sieve_script *s);
+
+/*
+ * currentdate (RFC 5260): 1 when name is a date part ("date", "year",
+ * "month", "day", "julian", "hour", "minute", "second", "time",
+ * "iso8601", "std11", "zone", "weekday"; any case), 0 when not.
+ */
+int sieve_date_part_ok(const char *name);
+
+/*
+ * Parse a zone "+hhmm" / "-hhmm" into seconds east of UTC (*off_r may
+ * be NULL). 0, or -1 when malformed.
+ */
+int sieve_zone_offset(const char *zone, long *off_r);
+
+/*
+ * The value of date part `part` for the time t at zone offset off
+ * (seconds east of UTC) into out, as RFC 5260 section 4.2 gives it.
+ * 0, or -1 for an unknown part.
+ */
+int sieve_date_part(const char *part, time_t t, long off, struct buf *out);
 
 /* 1 when the script requires capability cap (e.g. "vacation"). */
 int sieve_requires(const struct sieve_script *s, const char *cap);
@@ -125,6 +146,7 @@ struct sieve_env {
 	int		(*mailbox_exists)(const char *name, void *ctx);
 	void		*ctx;
 	struct sieve_msg *view;		/* NULL: sieve_run makes its own */
+	time_t		 now;		/* currentdate; 0: the clock */
 };
 
 enum sieve_kind {

@@ -36,6 +36,7 @@
 #define SV_CAP_VARIABLES	0x0800
 #define SV_CAP_MAILBOX		0x1000
 #define SV_CAP_NUMERIC		0x2000
+#define SV_CAP_DATE		0x4000
 
 enum sv_id {
 	/* commands */
@@ -45,7 +46,7 @@ enum sv_id {
 	/* tests */
 	SV_ADDRESS, SV_ENVELOPE, SV_HEADER, SV_EXISTS, SV_SIZE, SV_ALLOF,
 	SV_ANYOF, SV_NOT, SV_TRUE, SV_FALSE, SV_BODY, SV_HASFLAG, SV_STRING,
-	SV_MAILBOXEXISTS
+	SV_MAILBOXEXISTS, SV_CURRENTDATE
 };
 
 enum sv_cmp { SV_CMP_CASEMAP = 0, SV_CMP_OCTET, SV_CMP_NUMERIC };
@@ -111,6 +112,7 @@ struct sv_node {
 	struct sv_list *types;	/* body :content */
 	struct sv_list *addresses;	/* vacation */
 	struct sv_str *subject, *from, *handle;
+	struct sv_str *zone;	/* currentdate :zone */
 	void	**re;		/* :regex: compiled literal keys, or NULL */
 };
 

@@ -642,6 +642,7 @@ parse_commands(struct parser *p, struct sv_node **v, size_t *n,
 #define G_CREATE	0x0080
 #define G_VAC		0x0100
 #define G_SETMOD	0x0200
+#define G_ZONE		0x0400
 
 /* Positional shapes. */
 enum pos { P_NONE = 0, P_L, P_S, P_N, P_LL, P_SS, P_OPT_L };
@@ -695,6 +696,8 @@ static const struct def defs[] = {
 	    P_OPT_L, 0 },
 	{ "string", SV_STRING, 1, SV_CAP_VARIABLES, G_CMP | G_MATCH, P_LL, 0 },
 	{ "mailboxexists", SV_MAILBOXEXISTS, 1, SV_CAP_MAILBOX, 0, P_L, 0 },
+	{ "currentdate", SV_CURRENTDATE, 1, SV_CAP_DATE,
+	    G_CMP | G_MATCH | G_ZONE, P_LL, 0 },
 };
 
 struct capname {
@@ -716,6 +719,7 @@ static const struct capname capnames[] = {
 	{ "vacation", SV_CAP_VACATION },
 	{ "variables", SV_CAP_VARIABLES },
 	{ "mailbox", SV_CAP_MAILBOX },
+	{ "date", SV_CAP_DATE },
 	{ "comparator-i;ascii-numeric", SV_CAP_NUMERIC },
 	{ "comparator-i;octet", 0 },
 	{ "comparator-i;ascii-casemap", 0 },
@@ -971,6 +975,23 @@ tag_vacation(struct chk *c, const struct sv_arg *a)
 	}
 }
 
+/* currentdate :zone "+hhmm" (RFC 5260). */
+static int
+tag_zone(struct chk *c, const struct sv_arg *a)
+{
+	struct sv_node *n = c->n;
+
+	if (group_once(c, a, G_ZONE, ":zone") < 0)
+		return -1;
+	if ((n->zone = tag_string(c, a)) == NULL)
+		return -1;
+	if (!n->zone->vars && sieve_zone_offset(n->zone->s, NULL) < 0) {
+		perr(c->p, a->line, a->col, ":zone needs +hhmm or -hhmm");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tag_setmod(struct chk *c, const struct sv_arg *a)
 {
@@ -1051,6 +1072,7 @@ static const struct tagdef tagdefs[] = {
 	{ "lower", tag_setmod }, { "upper", tag_setmod },
 	{ "lowerfirst", tag_setmod }, { "upperfirst", tag_setmod },
 	{ "quotewildcard", tag_setmod }, { "length", tag_setmod },
+	{ "zone", tag_zone },
 };
 
 static int
@@ -1302,6 +1324,19 @@ check_semantics(struct chk *c)
 				    sizeof(sh)));
 				return -1;
 			}
+		break;
+	case SV_CURRENTDATE:
+		if (n->names->n != 1) {
+			perr(c->p, n->line, n->col, "currentdate needs one "
+			    "date part");
+			return -1;
+		}
+		if (!n->names->v[0].vars &&
+		    !sieve_date_part_ok(n->names->v[0].s)) {
+			perr(c->p, n->line, n->col, "unknown date part \"%s\"",
+			    shown(n->names->v[0].s, sh, sizeof(sh)));
+			return -1;
+		}
 		break;
 	case SV_REDIRECT:
 		if (!n->str->vars && !sv_addr_ok(n->str->s)) {

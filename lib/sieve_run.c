@@ -609,6 +609,38 @@ out:
 	return tv_done(&tv);
 }
 
+/* currentdate (RFC 5260): the date part now, local time or :zone. */
+static int
+test_currentdate(struct run *r, const struct sv_node *n)
+{
+	struct buf part = BUF_INIT, zone = BUF_INIT, v = BUF_INIT;
+	time_t now = r->env->now ? r->env->now : time(NULL);
+	struct tm tm;
+	long off = 0;
+	struct tv tv;
+
+	if (tv_init(&tv, r, n) < 0)
+		goto out;
+	if (expand(r, &n->names->v[0], &part) < 0)
+		goto out;
+	if (n->zone) {
+		if (expand(r, n->zone, &zone) < 0)
+			goto out;
+		if (sieve_zone_offset(buf_cstr(&zone), &off) < 0)
+			goto out;	/* RFC 5260: a bad zone fails the test */
+	} else if (localtime_r(&now, &tm) != NULL) {
+		off = tm.tm_gmtoff;
+	}
+	if (sieve_date_part(buf_cstr(&part), now, off, &v) < 0)
+		goto out;	/* an unknown part from a variable: false */
+	(void)tv_value(&tv, v.data, v.len);
+out:
+	buf_free(&part);
+	buf_free(&zone);
+	buf_free(&v);
+	return tv_done(&tv);
+}
+
 static int
 test_mailboxexists(struct run *r, const struct sv_node *n)
 {
@@ -665,6 +697,7 @@ test(struct run *r, const struct sv_node *n)
 	case SV_HASFLAG: return test_hasflag(r, n);
 	case SV_STRING: return test_string(r, n);
 	case SV_MAILBOXEXISTS: return test_mailboxexists(r, n);
+	case SV_CURRENTDATE: return test_currentdate(r, n);
 	}
 	return fail(r, "unknown test");
 }

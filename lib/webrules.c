@@ -159,7 +159,8 @@ webrules_check(const struct webrules *w, char **why_r)
 		return file_whyf(why_r, "Dates are written YYYY-MM-DD.");
 	if (*w->start && *w->end && strcmp(w->start, w->end) > 0)
 		return file_whyf(why_r, "The vacation ends before it begins.");
-	if (w->days < WEBRULES_DAYS_MIN || w->days > WEBRULES_DAYS_MAX)
+	if (w->vacation &&
+	    (w->days < WEBRULES_DAYS_MIN || w->days > WEBRULES_DAYS_MAX))
 		return file_whyf(why_r, "Answer each sender every %d to %d days.",
 		    WEBRULES_DAYS_MIN, WEBRULES_DAYS_MAX);
 	if (text_ok(w->subject, WEBRULES_SUBJECT_MAX, 0) < 0)

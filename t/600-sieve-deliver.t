@@ -131,6 +131,17 @@ case("variables set :lower", REQ + 'require "variables"; '
      '{ fileinto "Junk"; }', msg(), {"Junk": 1})
 case("mailboxexists", REQ + 'if mailboxexists "Junk" { fileinto "Junk"; }',
      msg(), {"Junk": 1})
+# currentdate (RFC 5260): the day of delivery against fixed dates, and
+# the year in UTC (a delivery over midnight of New Year's Eve is unlikely).
+case("currentdate :value ge", REQ + 'require ["date", "relational"]; '
+     'if currentdate :value "ge" "date" "2000-01-01" { fileinto "Junk"; }',
+     msg(), {"Junk": 1})
+case("currentdate :value le in the past", REQ + 'require ["date", '
+     '"relational"]; if currentdate :value "le" "date" "2000-01-01" '
+     '{ fileinto "Junk"; }', msg(), {"INBOX": 1, "Junk": 0})
+case("currentdate :zone year", REQ + 'require "date"; if currentdate '
+     ':zone "+0000" "year" "%s" { fileinto "Junk"; }'
+     % time.strftime("%Y", time.gmtime()), msg(), {"Junk": 1})
 
 # ---- hostile regex: bounded, mail kept, error logged with line:col ----
 mark = sv.log_mark()

@@ -14,6 +14,9 @@
 
 static const char *const good[] = {
 	"",
+	"require [\"date\", \"relational\"];\n"
+	"if currentdate :zone \"-0800\" :value \"ge\" \"date\" \"2026-12-01\" "
+	"{ keep; }",
 	"# only a comment\n",
 	"/* bracket\n comment */ keep;",
 	"keep;",
@@ -75,6 +78,12 @@ struct bad {
 };
 
 static const struct bad bad[] = {
+	{ "if currentdate \"year\" \"2026\" { keep; }",
+	    "1:4: currentdate needs require \"date\"" },
+	{ "require \"date\"; if currentdate \"fortnight\" \"1\" { keep; }",
+	    "1:20: unknown date part \"fortnight\"" },
+	{ "require \"date\"; if currentdate :zone \"CET\" \"year\" \"1\" "
+	    "{ keep; }", "1:32: :zone needs +hhmm or -hhmm" },
 	{ "kep;", "1:1: unknown command \"kep\"" },
 	{ "keep", "1:5: ';' expected before the end" },
 	{ "keep;\n  fileinto \"x\";", "2:3: fileinto needs require \"fileinto\"" },

@@ -388,6 +388,53 @@ check_addresses(void)
 	buf_free(&got);
 }
 
+/* currentdate's date parts at fixed instants (RFC 5260 section 4.2). */
+static void
+check_dates(void)
+{
+	static const struct {
+		const char *part;
+		time_t t;
+		long off;
+		const char *want;
+	} d[] = {
+		{ "date", 0, 0, "1970-01-01" },
+		{ "julian", 0, 0, "40587" },
+		{ "std11", 0, 0, "Thu, 1 Jan 1970 00:00:00 +0000" },
+		{ "iso8601", 0, 0, "1970-01-01T00:00:00+00:00" },
+		{ "date", 0, -18000, "1969-12-31" },
+		{ "julian", 0, -18000, "40586" },
+		{ "zone", 0, -18000, "-0500" },
+		{ "iso8601", 1795000000, 19800,
+		    "2026-11-18T16:36:40+05:30" },
+		{ "time", 1795000000, 0, "11:06:40" },
+		{ "weekday", 1795000000, 0, "3" },
+		{ "YEAR", 1795000000, 0, "2026" },
+		{ "month", 1795000000, 0, "11" },
+		{ "day", 1795000000, 0, "18" },
+	};
+	struct buf v = BUF_INIT;
+	long off;
+	size_t i;
+
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		buf_reset(&v);
+		tap_is_int(sieve_date_part(d[i].part, d[i].t, d[i].off, &v), 0,
+		    "date part %s known", d[i].part);
+		tap_is_str(buf_cstr(&v), d[i].want, "%s at %lld%+ld", d[i].part,
+		    (long long)d[i].t, d[i].off);
+	}
+	tap_is_int(sieve_date_part("fortnight", 0, 0, &v), -1,
+	    "unknown date part");
+	tap_ok(sieve_zone_offset("+0530", &off) == 0 && off == 19800,
+	    "zone +0530");
+	tap_ok(sieve_zone_offset("-1200", &off) == 0 && off == -43200,
+	    "zone -1200");
+	tap_is_int(sieve_zone_offset("+2500", NULL), -1, "zone +2500 refused");
+	tap_is_int(sieve_zone_offset("0100", NULL), -1, "zone without sign");
+	buf_free(&v);
+}
+
 int
 main(void)
 {
@@ -409,6 +456,7 @@ main(void)
 	}
 	check_limits();
 	check_addresses();
+	check_dates();
 	buf_free(&out);
 	buf_free(&path);
 	conf_free(&conf);
