@@ -54,7 +54,7 @@ ALL_LIBS	= $(SSL_LIBS) $(SASL_LIBS) $(GDBM_LIBS) $(PCRE2_LIBS) $(CRYPT_LIBS)
 FUZZ_LIBS	= $(ALL_LIBS)
 
 .PHONY: all check check-asan check-plain tests demo demo-stop install \
-	uninstall clean distclean help fuzz bench man-check
+	uninstall install-store install-popstore clean distclean help fuzz bench man-check
 .DEFAULT_GOAL	:= all
 
 all: $(LIBSTORE) $(BINS)
@@ -90,11 +90,17 @@ tests: all $(UNIT_TESTS) $(FUZZ_REPLAYS)
 
 # The suite: unit tests, then the protocol and end-to-end scripts, which
 # find the programs under $POPSTORE_BUILD.
+# Many tests wait on clients, delays and fsync: three at a time keep two
+# cores busy. The longest start first so none is left running alone.
 PROVE		?= prove
-PROVE_FLAGS	?= -j2
+PROVE_FLAGS	?= -j3
+SLOW_TESTS	:= $(wildcard t/801-debian.t t/303-deliver-storm.t \
+		   t/850-crash-states.t t/710-cgi-chromium.t t/507-imapd-stress.t \
+		   t/506-imapd-clients.t t/251-bouncer-crash.t)
+ALL_SCRIPTS	:= $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard t/*.t)))
 check-plain: tests
 	POPSTORE_BUILD=$(abspath $(B)) POPSTORE_SRC=$(CURDIR) \
-	    $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS) $(sort $(wildcard t/*.t))
+	    $(PROVE) $(PROVE_FLAGS) $(ALL_SCRIPTS) $(UNIT_TESTS)
 
 # Under the sanitizers every test runs; the longest ones (storms, bulk
 # loads) read POPSTORE_SANITIZED and use smaller counts.
@@ -136,23 +142,59 @@ fuzz:
 bench: all
 	t/bench/run
 
-install: all
-	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man3 \
-	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8
-	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(sbindir)/
-	$(INSTALL) -m 644 $(wildcard man/*.3) $(DESTDIR)$(mandir)/man3/
-	$(INSTALL) -m 644 $(wildcard man/*.5) $(DESTDIR)$(mandir)/man5/
-	$(INSTALL) -m 644 $(wildcard man/*.8) $(DESTDIR)$(mandir)/man8/
+# ---- install, uninstall, install-store ----
+# `make install [prefix=/usr] [DESTDIR=/stage]` puts the servers and tools
+# in sbindir, the CGI programs in cgidir, the man pages in mandir, the CGI
+# templates under datarootdir/popstore, the samples of etc/ under docdir,
+# and popstore.conf in confdir unless one is there already. Every file and
+# every directory it creates is listed in MANIFEST; `make uninstall` (same
+# prefix and DESTDIR) removes exactly those, and popstore.conf only while
+# unchanged. Neither touches the store or its user: `make install-store`
+# creates them (as root: the user STORE_USER, then `popmgr init`).
+confdir		?= /etc/popstore
+cgidir		?= $(libexecdir)/popstore
+docdir		?= $(datarootdir)/doc/popstore
+STORE_DIR	?= /var/lib/popstore
+STORE_USER	?= popstore
+MANIFEST	:= $(datarootdir)/popstore/MANIFEST
+INSTMAN		:= build-aux/instman $(MANIFEST) "$(DESTDIR)"
+TEMPLATE_DIR	:= $(or $(CGI_TEMPLATE_DEFAULT),$(datarootdir)/popstore/templates)
+
+# cgi/build.mk's install-cgi-templates, if there, runs after the listed
+# install so that the directories it makes are in the manifest.
+install: install-popstore
+install-cgi-templates: install-popstore
+install-popstore: all
+	$(INSTMAN) own $(confdir) $(cgidir) $(docdir) $(datarootdir)/popstore \
+	    $(TEMPLATE_DIR)
+	$(INSTMAN) file 755 $(sbindir) $(filter-out %.cgi,$(BINS))
+	$(if $(filter %.cgi,$(BINS)),$(INSTMAN) file 755 $(cgidir) $(filter %.cgi,$(BINS)))
+	$(if $(wildcard cgi/templates/*),$(INSTMAN) file 644 $(TEMPLATE_DIR) $(wildcard cgi/templates/*))
+	$(foreach s,3 5 8,$(if $(wildcard man/*.$(s)),$(INSTMAN) file 644 $(mandir)/man$(s) $(wildcard man/*.$(s));))
+	$(INSTMAN) tree $(docdir)/examples etc
+	conf=$$(mktemp) && \
+	sed -e 's|^STORE_DIR=.*|STORE_DIR=$(STORE_DIR)|' \
+	    -e 's|^STORE_USER=.*|STORE_USER=$(STORE_USER)|' \
+	    etc/popstore.conf >$$conf && \
+	$(INSTMAN) conf 644 $(confdir)/popstore.conf $$conf; \
+	rc=$$?; rm -f $$conf; exit $$rc
+	@echo "install: done; as root, \`make install-store\` creates the store"
 
 uninstall:
-	rm -f $(foreach p,$(PROGRAMS),$(DESTDIR)$(sbindir)/$(notdir $(p)))
-	rm -f $(foreach m,$(wildcard man/*.3),$(DESTDIR)$(mandir)/man3/$(notdir $(m)))
-	rm -f $(foreach m,$(wildcard man/*.5),$(DESTDIR)$(mandir)/man5/$(notdir $(m)))
-	rm -f $(foreach m,$(wildcard man/*.8),$(DESTDIR)$(mandir)/man8/$(notdir $(m)))
+	$(INSTMAN) uninstall
+
+install-store:
+	@if [ -n "$(STORE_USER)" ] && ! id -u "$(STORE_USER)" >/dev/null 2>&1; then \
+	    echo "install-store: creating the system user $(STORE_USER)"; \
+	    useradd --system --user-group --home-dir $(STORE_DIR) --no-create-home \
+	        --shell /usr/sbin/nologin --comment "popstore mail store" \
+	        "$(STORE_USER)" || exit 1; \
+	fi
+	$(DESTDIR)$(sbindir)/popmgr -C $(DESTDIR)$(confdir)/popstore.conf init
 
 clean:
 	rm -rf .asan .fuzz
-	find . -path ./demo -prune -o \( -name '*.o' -o -name '*.d' -o -name '*.a' \) -print | xargs rm -f
+	find . -path ./demo -prune -o -type f \( -name '*.o' -o -name '*.d' -o -name '*.a' \) -print | xargs rm -f
 	rm -f $(PROGRAMS) t/unit/*.t
 
 distclean: clean
@@ -161,7 +203,7 @@ distclean: clean
 	    build-aux/missing
 
 help:
-	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|fuzz|bench|clean]"
+	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|install-store|fuzz|bench|clean]"
 
 -include $(wildcard $(B)/lib/*.d $(B)/t/*.d $(B)/t/unit/*.d $(B)/t/unit/lib/*.d $(B)/t/fuzz/*.d \
 	$(foreach p,$(PROGRAMS),$(B)/$(dir $(p))*.d))

@@ -598,10 +598,14 @@ folder_open_message(struct folder *f, uint32_t uid, char **why_r)
 	struct buf path = BUF_INIT;
 	int fd;
 
-	buf_printf(&path, "%s/%u.eml", f->dir, uid);
-	fd = file_open(path.data, O_RDONLY, 0);
-	if (fd < 0)
+	buf_printf(&path, "%u.eml", uid);
+	/* Not a symlink, nor a hard link to a file of another owner. */
+	fd = file_open_store(f->dir, path.data);
+	if (fd < 0) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%u.eml", f->dir, uid);
 		file_why(why_r, path.data);
+	}
 	buf_free(&path);
 	return fd;
 }
@@ -642,8 +646,10 @@ adopt_tail(struct folder *f)
 	for (i = f->st.exists; i < n; i++)
 		if (read_rec_raw(f, i, p) < 0 || ffmt_rec_decode(p, &r) < 0)
 			break;
-	if (i < n && !(f->flags & FOLDER_RDONLY))
-		(void)ftruncate(f->ifd, FOLDER_HDR_SIZE + (off_t)i * FOLDER_REC_SIZE);
+	if (i < n && !(f->flags & FOLDER_RDONLY) &&
+	    ftruncate(f->ifd, FOLDER_HDR_SIZE + (off_t)i * FOLDER_REC_SIZE) < 0) {
+		/* the torn tail stays; it is ignored as it is now */
+	}
 	if (i == f->st.exists)
 		return 0;
 	state_from_records(f, i, &f->st);
@@ -809,7 +815,9 @@ undo:
 	{
 		int saved = errno;
 
-		(void)ftruncate(f->ifd, at);
+		if (ftruncate(f->ifd, at) < 0) {
+			/* readers stop at st.exists all the same */
+		}
 		f->st = before;
 		f->chunk_n = 0;
 		errno = saved;
