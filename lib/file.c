@@ -51,6 +51,34 @@ file_open(const char *path, int flags, mode_t mode)
 	return open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
+int
+file_open_store(const char *dir, const char *name)
+{
+	struct stat dst, st;
+	int dfd, fd, saved;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	saved = errno;
+	if (fd >= 0) {
+		if (fstat(dfd, &dst) < 0 || fstat(fd, &st) < 0)
+			saved = errno;
+		else if (!S_ISREG(st.st_mode) || st.st_uid != dst.st_uid)
+			saved = EPERM;
+		else
+			saved = 0;
+		if (saved) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	close(dfd);
+	errno = saved;
+	return fd;
+}
+
 static int
 write_all(int fd, const void *data, size_t len)
 {

@@ -58,6 +58,17 @@ int file_remove_tree(const char *path, char **why_r);
 /* 1 if errno value err may go away by itself (retry later), else 0. */
 int file_errno_temporary(int err);
 
+/*
+ * Open dir/name read-only for a file the store itself made (a message
+ * file): name is not followed if it is a symbolic link, a FIFO or a
+ * device does not block the open, and anything but a regular file
+ * owned by the owner of dir is refused with EPERM. A hard link planted
+ * to another user's file (/etc/shadow) keeps that user as its owner,
+ * so it is refused even by a tool running as root. Returns the fd, or
+ * -1 with errno.
+ */
+int file_open_store(const char *dir, const char *name);
+
 /* Set *why_r to "what: strerror(errno)" and return -1. */
 int file_why(char **why_r, const char *what);
 

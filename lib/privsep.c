@@ -2,12 +2,18 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "buf.h"
 #include "privsep.h"
 
@@ -133,4 +139,275 @@ privsep_refuse_root(char **why_r)
 		if (groups[i] == 0)
 			return fail(why_r, "refusing to run with group root");
 	return 0;
+}
+
+/* ---- the pre-auth sandbox ---- */
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define SECCOMP_ARCH	AUDIT_ARCH_I386
+#endif
+
+/*
+ * What the pre-auth child may do: I/O on descriptors it holds, memory,
+ * time, signals, exit, and what libc, OpenSSL's RNG and the sanitizers
+ * need on the way. Nothing that names a file or makes a descriptor.
+ */
+static const int preauth_syscalls[] = {
+	SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_close, SYS_lseek,
+	SYS_ppoll, SYS_pselect6, SYS_fstat, SYS_fcntl,
+	SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg,
+	SYS_getsockname, SYS_getpeername, SYS_getsockopt, SYS_shutdown,
+	SYS_mmap, SYS_munmap, SYS_mremap, SYS_mprotect, SYS_brk, SYS_madvise,
+	SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn,
+	SYS_sigaltstack, SYS_restart_syscall,
+	SYS_nanosleep, SYS_clock_nanosleep, SYS_clock_gettime,
+	SYS_gettimeofday, SYS_getrandom, SYS_futex, SYS_sched_yield,
+	SYS_getpid, SYS_gettid, SYS_getppid, SYS_getuid, SYS_geteuid,
+	SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid, SYS_uname,
+	SYS_prlimit64, SYS_tgkill, SYS_exit, SYS_exit_group,
+#ifdef SYS_poll
+	SYS_poll,
+#endif
+#ifdef SYS_select
+	SYS_select,
+#endif
+#ifdef SYS_newfstatat
+	SYS_newfstatat,
+#endif
+#ifdef SYS_time
+	SYS_time,
+#endif
+#ifdef SYS_getrlimit
+	SYS_getrlimit,
+#endif
+};
+
+#define NSYSCALLS	(sizeof(preauth_syscalls) / sizeof(preauth_syscalls[0]))
+
+/* Allow the list, refuse the rest with EACCES; another ABI is killed. */
+static int
+seccomp_install(char **why_r)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter f[6 + 2 * NSYSCALLS + 1];
+	struct sock_fprog prog;
+	size_t n = 0, i;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    SECCOMP_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	/* x32 calls carry a high bit on x86_64: none is allowed. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	    0x40000000u, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EACCES);
+	for (i = 0; i < NSYSCALLS; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (unsigned)preauth_syscalls[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    SECCOMP_RET_ALLOW);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EACCES);
+	prog.len = (unsigned short)n;
+	prog.filter = f;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return fail(why_r, "prctl(PR_SET_SECCOMP):");
+	return 0;
+#else
+	return fail(why_r, "no seccomp filter for this architecture");
+#endif
+}
+
+int
+privsep_preauth_sandbox(const char *user, char **why_r)
+{
+	if (has_root_uid() && user != NULL && *user != '\0' &&
+	    become(user, why_r) < 0)
+		return -1;
+	if (privsep_no_core(why_r) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(why_r, "prctl(PR_SET_NO_NEW_PRIVS):");
+	return seccomp_install(why_r);
+}
+
+/* ---- control messages ---- */
+
+/* Write all of data; 0 or -1. */
+static int
+write_all(int fd, const unsigned char *data, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, data, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes: 1, 0 at end of input before any, -1. */
+static int
+read_all(int fd, unsigned char *data, size_t len)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = read(fd, data + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = EPIPE;
+			return got == 0 ? 0 : -1;
+		}
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+int
+privsep_send(int fd, unsigned type, const void *data, size_t len,
+    char **why_r)
+{
+	unsigned char hdr[5];
+
+	if (type > 255 || len >= PRIVSEP_MSG_MAX) {
+		errno = EMSGSIZE;
+		return fail(why_r, "control message too long:");
+	}
+	be32_put(hdr, (uint32_t)(len + 1));
+	hdr[4] = (unsigned char)type;
+	if (write_all(fd, hdr, sizeof(hdr)) < 0 ||
+	    (len > 0 && write_all(fd, data, len) < 0))
+		return fail(why_r, "control channel write:");
+	return 0;
+}
+
+int
+privsep_recv(int fd, unsigned *type_r, struct buf *out, size_t max,
+    char **why_r)
+{
+	unsigned char hdr[5];
+	uint32_t len;
+	int r;
+
+	if (max > PRIVSEP_MSG_MAX)
+		max = PRIVSEP_MSG_MAX;
+	if ((r = read_all(fd, hdr, 4)) <= 0)
+		return r == 0 ? 0 : fail(why_r, "control channel read:");
+	len = be32_get(hdr);
+	if (len == 0 || len > max)
+		return fail(why_r, "control message of %lu bytes refused",
+		    (unsigned long)len);
+	if (read_all(fd, hdr + 4, 1) <= 0)
+		return fail(why_r, "control channel read:");
+	*type_r = hdr[4];
+	buf_reset(out);
+	buf_reserve(out, len);
+	if (len > 1 && read_all(fd, (unsigned char *)out->data, len - 1) <= 0)
+		return fail(why_r, "control channel read:");
+	out->len = len - 1;
+	out->data[out->len] = '\0';
+	return 1;
+}
+
+void
+privsep_put_u32(struct buf *msg, uint32_t v)
+{
+	unsigned char b[4];
+
+	be32_put(b, v);
+	buf_append(msg, b, sizeof(b));
+}
+
+void
+privsep_put_bytes(struct buf *msg, const void *data, size_t len)
+{
+	privsep_put_u32(msg, (uint32_t)len);
+	if (len > 0)
+		buf_append(msg, data, len);
+}
+
+void
+privsep_put_str(struct buf *msg, const char *s)
+{
+	privsep_put_bytes(msg, s ? s : "", s ? strlen(s) : 0);
+}
+
+void
+privsep_rd_init(struct privsep_rd *rd, const struct buf *msg)
+{
+	rd->p = (const unsigned char *)msg->data;
+	rd->left = msg->len;
+	rd->bad = 0;
+}
+
+uint32_t
+privsep_get_u32(struct privsep_rd *rd)
+{
+	uint32_t v;
+
+	if (rd->bad || rd->left < 4) {
+		rd->bad = 1;
+		return 0;
+	}
+	v = be32_get(rd->p);
+	rd->p += 4;
+	rd->left -= 4;
+	return v;
+}
+
+const void *
+privsep_get_bytes(struct privsep_rd *rd, size_t max, size_t *len_r)
+{
+	uint32_t len = privsep_get_u32(rd);
+	const void *p;
+
+	*len_r = 0;
+	if (rd->bad || len > max || len > rd->left) {
+		rd->bad = 1;
+		return NULL;
+	}
+	p = rd->p;
+	rd->p += len;
+	rd->left -= len;
+	*len_r = len;
+	return p;
+}
+
+void
+privsep_get_str(struct privsep_rd *rd, char *dst, size_t size)
+{
+	size_t len;
+	const char *s = privsep_get_bytes(rd, size ? size - 1 : 0, &len);
+
+	if (size == 0)
+		return;
+	dst[0] = '\0';
+	if (s == NULL)
+		return;
+	if (memchr(s, '\0', len) != NULL) {
+		rd->bad = 1;
+		return;
+	}
+	memcpy(dst, s, len);
+	dst[len] = '\0';
 }

@@ -41,6 +41,11 @@
 #ifndef POPSTORE_PRIVSEP_H
 #define POPSTORE_PRIVSEP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
 /* privsep_drop() flags. */
 #define PRIVSEP_EXEC_SETID	0x1	/* do not set PR_SET_NO_NEW_PRIVS */
 
@@ -65,5 +70,105 @@ int privsep_refuse_root(char **why_r);
  * with *why_r.
  */
 int privsep_no_core(char **why_r);
+
+/*
+ * PRE-AUTHENTICATION SANDBOX
+ *	The code that parses what a client sends before it has logged in
+ *	runs in a child process that cannot read mail (see pop3d(8)):
+ *
+ *	  parent (store user)                child (pre-auth)
+ *	  client fds 0/1, TLS, SASL,  <-ctl->  protocol parser, replies,
+ *	  the store, the login         <-data-  failure delays, log lines
+ *
+ *	The parent forks the child as root, before its own drop; the
+ *	child closes the client fds, wipes the keys it inherited and calls
+ *	privsep_preauth_sandbox(): it becomes PREAUTH_USER when started as
+ *	root (unless that is root), then in every case installs a seccomp
+ *	filter that allows only I/O on descriptors it already holds, memory
+ *	management, time, signals and exit: open(), openat(), socket(),
+ *	execve() and everything else fail with EACCES. A seccomp filter
+ *	cannot be lifted, so the child never becomes the session: after a
+ *	successful login it exits and the parent, which did the credential
+ *	check and the login itself, serves the rest of the session.
+ *
+ *	TLS stays in the parent. The child never sees the client: it asks
+ *	for one protocol line at a time on the control channel, and the
+ *	parent answers with exactly one line read from its netio (TLS or
+ *	not), so nothing the client pipelined is ever buffered in the
+ *	child, and after STARTTLS/STLS or after the login the parent's
+ *	netio still holds every unread byte in order. The child's replies
+ *	go out on a data channel that the parent copies to the client; it
+ *	flushes them before each request, and the parent drains the data
+ *	channel before acting on a request, so replies keep their order.
+ *	The price: OpenSSL's record layer runs in the parent (as the store
+ *	user, as before); the protocol parsers, the bulk of the pre-auth
+ *	attack surface, do not.
+ *
+ *	Control messages are length-prefixed: a 4-byte big-endian length of
+ *	what follows, a 1-byte type, then fields, each a 4-byte big-endian
+ *	number or a 4-byte length and that many bytes. Every receiver
+ *	checks every length against its own limits.
+ */
+
+/* The account the pre-auth child becomes when started as root. */
+#define PRIVSEP_PREAUTH_USER	"nobody"
+
+/* Largest control message (type and fields), both ways. */
+#define PRIVSEP_MSG_MAX		(64 * 1024)
+
+/*
+ * In the pre-auth child: become user (when root and user is not root;
+ * NULL or "" keeps the current ids), forbid core dumps and privilege
+ * gain, then install the seccomp filter (DESCRIPTION). Returns 0, or
+ * -1 with *why_r: the child must then exit without serving.
+ */
+int privsep_preauth_sandbox(const char *user, char **why_r);
+
+/*
+ * Send one control message of type (0..255) with len bytes of fields.
+ * Blocks until written. Returns 0, or -1 with *why_r.
+ */
+int privsep_send(int fd, unsigned type, const void *data, size_t len,
+    char **why_r);
+
+/*
+ * Receive one control message: *type_r, and its fields replacing the
+ * contents of out. A length over max (at most PRIVSEP_MSG_MAX) is an
+ * error. Returns 1, 0 at end of input before a message, or -1 with
+ * *why_r (also for end of input inside a message).
+ */
+int privsep_recv(int fd, unsigned *type_r, struct buf *out, size_t max,
+    char **why_r);
+
+/* Append a number, or a length and len bytes, to a message. */
+void privsep_put_u32(struct buf *msg, uint32_t v);
+void privsep_put_bytes(struct buf *msg, const void *data, size_t len);
+void privsep_put_str(struct buf *msg, const char *s);
+
+/* A cursor over received fields; bad is set by any short or long read. */
+struct privsep_rd {
+	const unsigned char	*p;
+	size_t			 left;
+	int			 bad;
+};
+
+/* Start reading the fields of msg. */
+void privsep_rd_init(struct privsep_rd *rd, const struct buf *msg);
+
+/* The next number (0 and bad set when missing). */
+uint32_t privsep_get_u32(struct privsep_rd *rd);
+
+/*
+ * The next byte string, at most max bytes: a pointer into the message
+ * and *len_r. NULL, with bad set, when missing or longer than max.
+ */
+const void *privsep_get_bytes(struct privsep_rd *rd, size_t max,
+    size_t *len_r);
+
+/*
+ * The next string into dst (size bytes, NUL-terminated): bad is set
+ * when it is missing, holds a NUL, or does not fit.
+ */
+void privsep_get_str(struct privsep_rd *rd, char *dst, size_t size);
 
 #endif

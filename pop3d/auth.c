@@ -140,7 +140,8 @@ auth_failed(struct pop3 *p, const char *mech, enum sasl_outcome outcome,
 	log_eventf(LOG_NOTICE, "auth_failed", "%s", f.data);
 	buf_free(&f);
 	p->failures++;
-	if (p->conf->login_fail_delay) {
+	/* In the pre-auth child the parent has already waited. */
+	if (p->conf->login_fail_delay && p->ctl < 0) {
 		(void)netio_flush(p->io);
 		sleep((unsigned)p->conf->login_fail_delay);
 	}
@@ -158,15 +159,94 @@ auth_failed(struct pop3 *p, const char *mech, enum sasl_outcome outcome,
 	start_attempt(p);
 }
 
-/* After SASL or APOP said yes: log in, or count it as a failure. */
+/* After SASL or APOP said yes: log in (auth_login() answers). */
 static void
-auth_succeeded(struct pop3 *p, const char *user, const char *mech)
+auth_succeeded(struct pop3 *p, const char *user, const char *mech,
+    struct authres *res)
 {
 	char name[ACCT_NAME_MAX + 1];
 
 	snprintf(name, sizeof(name), "%s", user);
 	(void)auth_login(p, name, mech);
-	start_attempt(p);
+	res->logged_in = p->state == POP3_TRANSACTION;
+}
+
+/* res from the SASL session after a start, step or check. */
+static int
+sasl_result(struct pop3 *p, int r, const void *out, size_t outlen,
+    const char *login_mech, struct authres *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->r = r;
+	res->outcome = sasl_session_outcome(p->sasl);
+	res->mech = sasl_session_mech(p->sasl);
+	res->why = sasl_session_why(p->sasl);
+	res->out = out;
+	res->outlen = outlen;
+	if (r == 0)
+		auth_succeeded(p, sasl_session_user(p->sasl), login_mech ?
+		    login_mech : res->mech, res);
+	return r;
+}
+
+int
+auth_do_check(struct pop3 *p, const char *user, const char *pass,
+    struct authres *res)
+{
+	int r = sasl_session_check(p->sasl, user, pass);
+
+	return sasl_result(p, r, NULL, 0, "USER", res);
+}
+
+int
+auth_do_start(struct pop3 *p, const char *mech, const void *ir,
+    size_t irlen, struct authres *res)
+{
+	const void *out = NULL;
+	size_t outlen = 0;
+	int r = sasl_session_start(p->sasl, mech, ir, irlen, &out, &outlen);
+
+	return sasl_result(p, r, out, outlen, NULL, res);
+}
+
+int
+auth_do_step(struct pop3 *p, const void *in, size_t inlen,
+    struct authres *res)
+{
+	const void *out = NULL;
+	size_t outlen = 0;
+	int r = sasl_session_step(p->sasl, in, inlen, &out, &outlen);
+
+	return sasl_result(p, r, out, outlen, NULL, res);
+}
+
+int
+auth_plaintext_ok(struct pop3 *p)
+{
+	return p->ctl >= 0 ? p->conn.plaintext_ok :
+	    sasl_session_plaintext_ok(p->sasl);
+}
+
+const char *
+auth_mechanisms(struct pop3 *p)
+{
+	return p->ctl >= 0 ? p->conn.mechs : sasl_session_mechanisms(p->sasl);
+}
+
+/* The end of an attempt in the process that talks to the client. */
+static void
+finish_attempt(struct pop3 *p, const char *mech, const struct authres *res)
+{
+	if (res->r == 0) {
+		if (p->ctl >= 0 && res->logged_in) {
+			/* The parent serves the session from here on. */
+			p->state = POP3_DONE;
+			p->end = "login";
+		}
+		start_attempt(p);
+		return;
+	}
+	auth_failed(p, res->mech ? res->mech : mech, res->outcome, res->why);
 }
 
 /* ---- USER, PASS ---- */
@@ -174,7 +254,7 @@ auth_succeeded(struct pop3 *p, const char *user, const char *mech)
 int
 cmd_user(struct pop3 *p, char *arg)
 {
-	if (!sasl_session_plaintext_ok(p->sasl)) {
+	if (!auth_plaintext_ok(p)) {
 		reply(p, "-ERR [AUTH] Plaintext login is not allowed on this "
 		    "connection; use STLS first");
 		return bad_command(p);
@@ -192,7 +272,8 @@ cmd_user(struct pop3 *p, char *arg)
 int
 cmd_pass(struct pop3 *p, char *arg)
 {
-	int r;
+	struct authres res;
+	struct buf msg = BUF_INIT;
 
 	if (!p->have_user) {
 		explicit_bzero(arg, strlen(arg));
@@ -201,13 +282,16 @@ cmd_pass(struct pop3 *p, char *arg)
 	}
 	p->have_user = 0;
 	start_attempt(p);
-	r = sasl_session_check(p->sasl, p->user, arg);
+	if (p->ctl >= 0) {
+		privsep_put_u32(&msg, p->failures);
+		privsep_put_str(&msg, p->user);
+		privsep_put_str(&msg, arg);
+		(void)p->env->split->auth(p, PS_CHECK, &msg, &res);
+	} else {
+		(void)auth_do_check(p, p->user, arg, &res);
+	}
 	explicit_bzero(arg, strlen(arg));
-	if (r == 0)
-		auth_succeeded(p, sasl_session_user(p->sasl), "USER");
-	else
-		auth_failed(p, "USER", sasl_session_outcome(p->sasl),
-		    sasl_session_why(p->sasl));
+	finish_attempt(p, "USER", &res);
 	explicit_bzero(p->user, sizeof(p->user));
 	return 0;
 }
@@ -252,10 +336,30 @@ apop_check(struct pop3 *p, const char *name, const char *digest,
 }
 
 int
-cmd_apop(struct pop3 *p, char *arg)
+auth_do_apop(struct pop3 *p, const char *name, const char *digest,
+    struct authres *res)
 {
 	struct buf canon = BUF_INIT;
-	enum sasl_outcome outcome;
+
+	memset(res, 0, sizeof(*res));
+	res->r = -1;
+	res->mech = "APOP";
+	res->why = "";
+	if (p->apop_ts == NULL)
+		res->outcome = SASL_OUTCOME_REFUSED;
+	else if (apop_check(p, name, digest, &res->outcome, &canon) == 1) {
+		res->r = 0;
+		auth_succeeded(p, canon.data, "APOP", res);
+	}
+	buf_free(&canon);
+	return res->r;
+}
+
+int
+cmd_apop(struct pop3 *p, char *arg)
+{
+	struct authres res;
+	struct buf msg = BUF_INIT;
 	char *digest = strchr(arg, ' ');
 
 	if (p->apop_ts == NULL) {
@@ -269,11 +373,15 @@ cmd_apop(struct pop3 *p, char *arg)
 	}
 	*digest++ = '\0';
 	start_attempt(p);
-	if (apop_check(p, arg, digest, &outcome, &canon) == 1)
-		auth_succeeded(p, canon.data, "APOP");
-	else
-		auth_failed(p, "APOP", outcome, "");
-	buf_free(&canon);
+	if (p->ctl >= 0) {
+		privsep_put_u32(&msg, p->failures);
+		privsep_put_str(&msg, arg);
+		privsep_put_str(&msg, digest);
+		(void)p->env->split->auth(p, PS_APOP, &msg, &res);
+	} else {
+		(void)auth_do_apop(p, arg, digest, &res);
+	}
+	finish_attempt(p, "APOP", &res);
 	return 0;
 }
 
@@ -302,7 +410,7 @@ read_response(struct pop3 *p, struct buf *out)
 	size_t len;
 	int nul, r;
 
-	r = netio_read_line(p->io, POP3_READ_MAX, &line, &len, &nul);
+	r = session_read_line(p, POP3_READ_MAX, &line, &len, &nul);
 	if (r < 0) {
 		if (r == NETIO_TOOLONG)
 			reply(p, "-ERR Line too long");
@@ -330,7 +438,7 @@ read_response(struct pop3 *p, struct buf *out)
 static int
 list_mechs(struct pop3 *p)
 {
-	const char *m = sasl_session_mechanisms(p->sasl);
+	const char *m = auth_mechanisms(p);
 	size_t n;
 
 	reply(p, "+OK Supported mechanisms follow");
@@ -342,12 +450,31 @@ list_mechs(struct pop3 *p)
 	return reply(p, ".");
 }
 
+/* Start or continue an exchange wherever SASL runs. */
+static int
+attempt_sasl(struct pop3 *p, const char *mech, const void *data, size_t len,
+    struct authres *res)
+{
+	struct buf msg = BUF_INIT;
+
+	if (p->ctl < 0)
+		return mech ? auth_do_start(p, mech, data, len, res) :
+		    auth_do_step(p, data, len, res);
+	privsep_put_u32(&msg, p->failures);
+	if (mech) {
+		privsep_put_str(&msg, mech);
+		privsep_put_u32(&msg, data != NULL);
+	}
+	privsep_put_bytes(&msg, data, data ? len : 0);
+	return p->env->split->auth(p, mech ? PS_START : PS_STEP, &msg, res);
+}
+
 int
 cmd_auth(struct pop3 *p, char *arg)
 {
 	struct buf in = BUF_INIT;
-	const void *out;
-	size_t outlen, n = strcspn(arg, " ");
+	struct authres res;
+	size_t n = strcspn(arg, " ");
 	char *ir = arg[n] ? arg + n + 1 : NULL;
 	int r;
 
@@ -366,33 +493,25 @@ cmd_auth(struct pop3 *p, char *arg)
 	if (ir)
 		explicit_bzero(ir, strlen(ir));
 	start_attempt(p);
-	r = sasl_session_start(p->sasl, arg, ir ? (in.data ? in.data : "") :
-	    NULL, in.len, &out, &outlen);
-	if (r < 0 && sasl_session_outcome(p->sasl) == SASL_OUTCOME_REFUSED &&
-	    sasl_session_mech(p->sasl) == NULL) {
+	r = attempt_sasl(p, arg, ir ? (in.data ? in.data : "") : NULL,
+	    in.len, &res);
+	if (r < 0 && res.outcome == SASL_OUTCOME_REFUSED && res.mech == NULL) {
 		buf_free_secret(&in);
 		reply(p, "-ERR [AUTH] Mechanism not available%s",
-		    sasl_session_plaintext_ok(p->sasl) ? "" :
+		    auth_plaintext_ok(p) ? "" :
 		    " (plaintext mechanisms need STLS)");
 		return bad_command(p);
 	}
 	while (r == 1) {
-		if (send_challenge(p, out, outlen) < 0 ||
+		if (send_challenge(p, res.out, res.outlen) < 0 ||
 		    (r = read_response(p, &in)) <= 0) {
 			buf_free_secret(&in);
 			return 0;	/* cancelled, bad base64 or gone */
 		}
-		r = sasl_session_step(p->sasl, in.data ? in.data : "", in.len,
-		    &out, &outlen);
+		r = attempt_sasl(p, NULL, in.data ? in.data : "", in.len, &res);
 	}
 	buf_free_secret(&in);
-	if (r == 0)
-		auth_succeeded(p, sasl_session_user(p->sasl),
-		    sasl_session_mech(p->sasl));
-	else
-		auth_failed(p, sasl_session_mech(p->sasl) ?
-		    sasl_session_mech(p->sasl) : arg,
-		    sasl_session_outcome(p->sasl), sasl_session_why(p->sasl));
+	finish_attempt(p, arg, &res);
 	return 0;
 }
 

@@ -3,16 +3,22 @@
  * systemd Accept=yes, tcpserver).
  *
  * main: options and configuration; as root, what only root may read (the
- * TLS key, the site key) and the SASL plugins; then the store user for
- * good, before the first byte from the client; then the session.
+ * TLS key, the site key) and the SASL plugins; then the pre-auth child
+ * (split.c, privsep.h), which becomes PREAUTH_USER and is sandboxed;
+ * then the store user for good, before the first byte from the client;
+ * then the session.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 #include "netio.h"
@@ -45,6 +51,91 @@ give_up(int implicit_tls, int code, const char *event, const char *why)
 	return code;
 }
 
+/*
+ * Test hook: with POPSTORE_TEST_PREAUTH_OPEN set, the pre-auth child
+ * tries to open that file once sandboxed and logs what happened.
+ */
+static void
+test_open(const char *path)
+{
+	int fd, e;
+
+	if (path == NULL || *path == '\0')
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	e = errno;
+	log_eventf(LOG_INFO, "preauth_test_open", "path=%s fd=%d errno=%d "
+	    "uid=%u pid=%d", path, fd, fd < 0 ? e : 0, (unsigned)getuid(),
+	    (int)getpid());
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The pre-auth child: shed what it inherited, sandbox, serve. */
+static void
+preauth_child(struct server_setup *ss, const struct pop3_env *env, int ctl,
+    int data)
+{
+	struct pop3_env cenv = *env;
+	const char *hook = getenv("POPSTORE_TEST_PREAUTH_OPEN");
+	struct stat st;
+	char *why = NULL;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* The client is the parent's: no way to read it from here. */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode) && dup2(null, 2) < 0))
+		_exit(EXIT_TEMP);
+	close(null);
+	server_setup_free(ss);
+	cenv.store = NULL;
+	cenv.tls = NULL;
+	cenv.key = NULL;
+	cenv.split = &split_ops;
+	if (privsep_preauth_sandbox(PRIVSEP_PREAUTH_USER, &why) < 0) {
+		log_event(LOG_CRIT, "preauth_sandbox", "reason", why, NULL);
+		_exit(EXIT_CONFIG);
+	}
+	test_open(hook);
+	split_child(&cenv, ctl, data);
+	_exit(0);
+}
+
+/* Fork the pre-auth child (still root, so that it can change user). */
+static int
+fork_preauth(struct server_setup *ss, struct pop3_env *env, char **why_r)
+{
+	int ctl[2], data[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+		return file_whyf(why_r, "socketpair: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) < 0) {
+		close(ctl[0]);
+		close(ctl[1]);
+		return file_whyf(why_r, "socketpair: %s", strerror(errno));
+	}
+	if ((pid = fork()) < 0) {
+		close(ctl[0]);
+		close(ctl[1]);
+		close(data[0]);
+		close(data[1]);
+		return file_whyf(why_r, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(ctl[0]);
+		close(data[0]);
+		preauth_child(ss, env, ctl[1], data[1]);
+	}
+	close(ctl[1]);
+	close(data[1]);
+	env->split = &split_ops;
+	env->preauth_ctl = ctl[0];
+	env->preauth_data = data[0];
+	env->preauth_pid = pid;
+	return 0;
+}
+
 /* As root: everything that needs privileges, then drop them. */
 static int
 prepare(const struct conf *conf, struct server_setup *ss,
@@ -73,6 +164,8 @@ prepare(const struct conf *conf, struct server_setup *ss,
 		    ss->tls_why : "-s needs TLS_CERT_FILE");
 	if (sasl_setup(NULL, &why) < 0)
 		rc = give_up(env->implicit_tls, EXIT_TEMP, "sasl_setup", why);
+	else if (env->store && fork_preauth(ss, env, &why) < 0)
+		rc = give_up(env->implicit_tls, EXIT_TEMP, "preauth", why);
 	else if (privsep_drop(conf->store_user, 0, &why) < 0)
 		rc = give_up(env->implicit_tls, EXIT_CONFIG, "privsep", why);
 	free(why);
@@ -125,6 +218,8 @@ main(int argc, char **argv)
 	(void)session_run(&env, io, NULL);
 	(void)netio_close(io);
 out:
+	if (env.split)
+		split_end(&env);
 	free(why);
 	server_setup_free(&ss);
 	sasl_shutdown();

@@ -11,6 +11,9 @@
  * drop.c	the maildrop: the session's numbered message list, DELE and
  *		RETR marks, over a store folder
  * legacy.c	the maildrop over a Berkeley mailbox (LEGACY_MAIL_DIR)
+ * split.c	the pre-auth split (privsep.h): the sandboxed child that
+ *		parses the AUTHORIZATION state, and the parent's side that
+ *		reads lines, runs TLS and SASL and logs in for it
  *
  * The session code needs no real connection: the fuzz target and the
  * unit tests drive it through a memory netio and a temporary store.
@@ -52,6 +55,11 @@ struct pop3_env {
 	int			 implicit_tls;	/* -s: TLS before the greeting */
 	int			 allow_root;	/* tests and fuzzing only: serve
 						   although running as root */
+	/* the pre-auth split (main.c forks the child; NULL: one process) */
+	const struct split_ops	*split;
+	int			 preauth_ctl;	/* control channel to the child */
+	int			 preauth_data;	/* the child's replies */
+	int			 preauth_pid;
 };
 
 /* ---- the maildrop (drop.c, legacy.c) ---- */
@@ -137,6 +145,28 @@ int legacy_user(const struct conf *conf, const char *name, struct buf *path);
 
 enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_DONE };
 
+/* What the pre-auth child knows of the connection (from the parent). */
+struct pop3_conn {
+	char	remote[64];
+	char	tls_protocol[32];	/* "" without TLS */
+	int	is_tls;
+	int	starttls_ok;		/* STLS may be offered */
+	int	plaintext_ok;		/* sasl_session_plaintext_ok() */
+	char	mechs[512];		/* sasl_session_mechanisms() */
+};
+
+/* How an authentication attempt ended (auth_do_*(), split.c). */
+struct authres {
+	int		 r;		/* 1: challenge in out, 0: authenticated,
+					   -1: failed */
+	enum sasl_outcome outcome;
+	const char	*mech;		/* NULL: no mechanism was chosen */
+	const char	*why;		/* for the log */
+	const void	*out;		/* challenge (raw) */
+	size_t		 outlen;
+	int		 logged_in;	/* r == 0 and the login went through */
+};
+
 struct pop3 {
 	const struct pop3_env	*env;
 	const struct conf	*conf;
@@ -161,6 +191,12 @@ struct pop3 {
 	uint64_t		 retr_count, retr_bytes, top_count;
 	uint32_t		 removed;
 	const char		*end;		/* why the session ended */
+	/* the pre-auth child only (ctl >= 0) */
+	int			 ctl;		/* control channel, else -1 */
+	struct pop3_conn	 conn;
+	struct buf		*rpc;		/* the last answer's fields */
+	struct buf		*rline;		/* the last line read */
+	char			 rmech[64], rwhy[256];
 };
 
 /*
@@ -170,6 +206,9 @@ struct pop3 {
  */
 int session_run(const struct pop3_env *env, struct netio *io,
     const char *preauth);
+
+/* The command loop, in whichever state p is. */
+void session_loop(struct pop3 *p);
 
 /* Queue a reply line (CRLF added); the result of netio_write. */
 int reply(struct pop3 *p, const char *fmt, ...)
@@ -181,7 +220,73 @@ int bad_command(struct pop3 *p);
 /* "ip=... tls=..." fields for log lines, appended to out. */
 void session_log_fields(struct pop3 *p, struct buf *out);
 
+/* ---- the connection, wherever it is (session.c) ---- */
+
+/* netio_read_line() on the client, through the parent in the child. */
+int session_read_line(struct pop3 *p, size_t max, const char **line_r,
+    size_t *len_r, int *nul_r);
+const char *conn_remote(struct pop3 *p);
+const char *conn_tls_protocol(struct pop3 *p);
+int conn_is_tls(struct pop3 *p);
+
+/* ---- the pre-auth split (split.c) ---- */
+
+/*
+ * The parent's side, after the greeting (split_ops.serve): serve the
+ * child's requests until it ends or a login succeeds (p->state is then
+ * TRANSACTION).
+ */
+
+/* The parent, at the end: close the channels, reap and log the child. */
+void split_end(const struct pop3_env *env);
+
+/* The child's side: the AUTHORIZATION state on ctl and data. */
+void split_child(const struct pop3_env *env, int ctl, int data);
+
+/*
+ * The split's entry points for session.c and auth.c, through the env
+ * so that the fuzz target and unit tests link without split.c.
+ */
+struct split_ops {
+	/* split_serve() */
+	void	(*serve)(struct pop3 *p);
+	/* The child's requests (each waits for the parent's answer). */
+	int	(*read_line)(struct pop3 *p, size_t max, const char **line_r,
+		    size_t *len_r, int *nul_r);
+	/* STLS: 0 done, 1 TLS failed, 2 no SASL after it; -1 gone. */
+	int	(*starttls)(struct pop3 *p, size_t *discarded_r);
+	/* Forward an attempt (PS_CHECK...) built in msg (freed, wiped). */
+	int	(*auth)(struct pop3 *p, unsigned type, struct buf *msg,
+		    struct authres *res);
+};
+extern const struct split_ops split_ops;
+
+/* Control message types. */
+#define PS_READLINE	1	/* child: u32 max */
+#define PS_STARTTLS	2	/* child: nothing */
+#define PS_CHECK	3	/* child: u32 failures, user, password */
+#define PS_START	4	/* child: u32 failures, mech, u32 has_ir, ir */
+#define PS_STEP		5	/* child: u32 failures, response */
+#define PS_APOP		6	/* child: u32 failures, name, digest */
+#define PS_INFO		10	/* parent: struct pop3_conn, APOP timestamp */
+#define PS_LINE		11	/* parent: u32 status, u32 nul, line */
+#define PS_TLS		12	/* parent: u32 status, u32 discarded, info */
+#define PS_RESULT	13	/* parent: struct authres and the session */
+
 /* ---- authorization (auth.c) ---- */
+
+/* The attempts themselves, in the process that holds the SASL session. */
+int auth_do_check(struct pop3 *p, const char *user, const char *pass,
+    struct authres *res);
+int auth_do_start(struct pop3 *p, const char *mech, const void *ir,
+    size_t irlen, struct authres *res);
+int auth_do_step(struct pop3 *p, const void *in, size_t inlen,
+    struct authres *res);
+int auth_do_apop(struct pop3 *p, const char *name, const char *digest,
+    struct authres *res);
+/* sasl_session_plaintext_ok() and _mechanisms(), wherever SASL runs. */
+int auth_plaintext_ok(struct pop3 *p);
+const char *auth_mechanisms(struct pop3 *p);
 
 /* A SASL session for the connection as it is now (after STLS: anew). */
 int auth_sasl_new(struct pop3 *p, char **why_r);

@@ -68,13 +68,51 @@ bad_command(struct pop3 *p)
 	return -1;
 }
 
+const char *
+conn_remote(struct pop3 *p)
+{
+	return p->ctl >= 0 ? p->conn.remote : netio_remote_addr(p->io);
+}
+
+const char *
+conn_tls_protocol(struct pop3 *p)
+{
+	if (p->ctl >= 0)
+		return p->conn.tls_protocol[0] ? p->conn.tls_protocol : NULL;
+	return netio_tls_protocol(p->io);
+}
+
+int
+conn_is_tls(struct pop3 *p)
+{
+	return p->ctl >= 0 ? p->conn.is_tls : netio_is_tls(p->io);
+}
+
+/* STLS may be offered and accepted. */
+static int
+conn_starttls_ok(struct pop3 *p)
+{
+	if (p->ctl >= 0)
+		return p->conn.starttls_ok;
+	return p->env->tls != NULL && !netio_is_tls(p->io);
+}
+
+int
+session_read_line(struct pop3 *p, size_t max, const char **line_r,
+    size_t *len_r, int *nul_r)
+{
+	if (p->ctl >= 0)
+		return p->env->split->read_line(p, max, line_r, len_r, nul_r);
+	return netio_read_line(p->io, max, line_r, len_r, nul_r);
+}
+
 void
 session_log_fields(struct pop3 *p, struct buf *out)
 {
-	const char *v = netio_tls_protocol(p->io);
+	const char *v = conn_tls_protocol(p), *ip = conn_remote(p);
 
 	buf_puts(out, "ip=");
-	log_safe(out, netio_remote_addr(p->io), strlen(netio_remote_addr(p->io)));
+	log_safe(out, ip, strlen(ip));
 	buf_printf(out, " tls=%s", v ? v : "no");
 }
 
@@ -105,12 +143,12 @@ cmd_capa(struct pop3 *p, char *arg)
 	buf_puts(&b, "+OK Capability list follows\r\nTOP\r\nUIDL\r\n"
 	    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (p->state == POP3_AUTHORIZATION) {
-		if (sasl_session_plaintext_ok(p->sasl))
+		if (auth_plaintext_ok(p))
 			buf_puts(&b, "USER\r\n");
-		mechs = sasl_session_mechanisms(p->sasl);
+		mechs = auth_mechanisms(p);
 		if (mechs[0])
 			buf_printf(&b, "SASL %s\r\n", mechs);
-		if (p->env->tls && !netio_is_tls(p->io))
+		if (conn_starttls_ok(p))
 			buf_puts(&b, "STLS\r\n");
 	}
 	capa_expire(p, &b);
@@ -123,6 +161,29 @@ cmd_capa(struct pop3 *p, char *arg)
 	return 0;
 }
 
+/* STLS in the pre-auth child: the parent runs TLS and the new SASL. */
+static int
+stls_split(struct pop3 *p)
+{
+	size_t discarded = 0;
+	int r = p->env->split->starttls(p, &discarded);
+
+	if (r != 0) {
+		if (r == 2)
+			reply(p, "-ERR [SYS/TEMP] Authentication is not "
+			    "available");
+		p->state = POP3_DONE;
+		p->end = r == 2 ? "sasl_failed" : "tls_failed";
+		return 0;
+	}
+	if (discarded)
+		log_eventf(LOG_NOTICE, "stls_injection", "ip=%s discarded=%zu",
+		    conn_remote(p), discarded);
+	p->have_user = 0;
+	explicit_bzero(p->user, sizeof(p->user));
+	return 0;
+}
+
 static int
 cmd_stls(struct pop3 *p, char *arg)
 {
@@ -130,12 +191,14 @@ cmd_stls(struct pop3 *p, char *arg)
 	char *why = NULL;
 
 	(void)arg;
-	if (p->env->tls == NULL || netio_is_tls(p->io)) {
-		reply(p, "-ERR %s", netio_is_tls(p->io) ?
+	if (!conn_starttls_ok(p)) {
+		reply(p, "-ERR %s", conn_is_tls(p) ?
 		    "TLS is already active" : "STLS is not available");
 		return bad_command(p);
 	}
 	reply(p, "+OK Begin TLS negotiation");
+	if (p->ctl >= 0)
+		return stls_split(p);
 	if (netio_starttls(p->io, p->env->tls, &discarded) < 0) {
 		log_event(LOG_NOTICE, "tls_failed", "ip", netio_remote_addr(p->io),
 		    "reason", netio_why(p->io), NULL);
@@ -203,15 +266,15 @@ dispatch(struct pop3 *p, char *line, size_t len)
 }
 
 /* Read and run commands until the session ends. */
-static void
-loop(struct pop3 *p)
+void
+session_loop(struct pop3 *p)
 {
 	const char *line;
 	size_t len;
 	int nul, r;
 
 	while (p->state != POP3_DONE) {
-		r = netio_read_line(p->io, POP3_READ_MAX, &line, &len, &nul);
+		r = session_read_line(p, POP3_READ_MAX, &line, &len, &nul);
 		if (r == NETIO_EOF) {
 			p->end = "eof";
 			return;
@@ -309,6 +372,7 @@ session_run(const struct pop3_env *env, struct netio *io, const char *preauth)
 	p.env = env;
 	p.conf = env->conf;
 	p.io = io;
+	p.ctl = -1;
 	p.started = time(NULL);
 	netio_set_timeout(io, (int)(p.conf->pop3_timeout * 1000));
 	session_log_fields(&p, &f);
@@ -329,8 +393,12 @@ session_run(const struct pop3_env *env, struct netio *io, const char *preauth)
 		rc = -1;
 	} else if (preauth && auth_login(&p, preauth, "PREAUTH") < 0) {
 		rc = -1;
+	} else if (env->split && !preauth) {
+		env->split->serve(&p);
+		if (p.state == POP3_TRANSACTION)
+			session_loop(&p);
 	} else {
-		loop(&p);
+		session_loop(&p);
 	}
 	if (p.drop)
 		finish_login(&p);
