@@ -453,8 +453,10 @@ retire_dir(const char *dir, struct buf *gone, char **why_r)
 int
 acct_delete(struct store *s, const char *name, char **why_r)
 {
-	struct buf dir = BUF_INIT, gone = BUF_INIT, mail = BUF_INIT;
+	struct buf dir = BUF_INIT, gone = BUF_INIT, mail = BUF_INIT,
+	    mgone = BUF_INIT;
 	struct acct a;
+	struct stat st;
 	int lockfd, rc = -1;
 
 	rc = acct_load(s, name, &a, why_r);
@@ -468,22 +470,25 @@ acct_delete(struct store *s, const char *name, char **why_r)
 	acct_wipe(&a);
 	if ((lockfd = acct_lock(s, name, why_r)) < 0)
 		return -1;
-	profile_path(s, name, NULL, &dir);
-	if (retire_dir(dir.data, &gone, why_r) < 0)
+	/* Mail first, so that a failure leaves the account as it was (or,
+	 * after a crash, a profile without mail and debris reconstruct
+	 * removes), never mail without an account. */
+	if (store_mail_dir(s, a.partition, name, &mail) == 0 &&
+	    lstat(mail.data, &st) == 0 &&
+	    retire_dir(mail.data, &mgone, why_r) < 0)
 		goto out;
+	profile_path(s, name, NULL, &dir);
+	if (retire_dir(dir.data, &gone, why_r) < 0) {
+		if (mgone.len)
+			(void)rename(mgone.data, mail.data);
+		goto out;
+	}
 	if (!s->batch)
 		(void)file_fsync_parent(dir.data);
 	store_write_flags(s);
 	db_remove(s, name);
-	if (store_mail_dir(s, a.partition, name, &mail) == 0) {
-		struct buf mgone = BUF_INIT;
-		struct stat st;
-
-		if (lstat(mail.data, &st) == 0 &&
-		    retire_dir(mail.data, &mgone, why_r) == 0)
-			(void)file_remove_tree(mgone.data, NULL);
-		buf_free(&mgone);
-	}
+	if (mgone.len)
+		(void)file_remove_tree(mgone.data, NULL);
 	(void)file_remove_tree(gone.data, NULL);
 	rc = 0;
 out:
@@ -491,6 +496,7 @@ out:
 	buf_free(&dir);
 	buf_free(&gone);
 	buf_free(&mail);
+	buf_free(&mgone);
 	return rc;
 }
 
@@ -541,8 +547,13 @@ acct_rename(struct store *s, const char *from, const char *to, char **why_r)
 		goto out;
 	}
 	snprintf(a.name, sizeof(a.name), "%s", to);
-	if (write_profile(s, &a, why_r) < 0)
+	if (write_profile(s, &a, why_r) < 0) {
+		/* Put both back: a profile under the new name that still
+		 * names the old one is an account nobody can reach. */
+		if (rename(dto.data, dfrom.data) == 0 && mto.len)
+			(void)rename(mto.data, mfrom.data);
 		goto out;
+	}
 	if (!s->batch) {
 		(void)file_fsync_parent(dfrom.data);
 		(void)file_fsync_parent(dto.data);

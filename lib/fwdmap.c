@@ -70,9 +70,10 @@ normalise(const char *list, struct buf *out, char **why_r)
 static int
 read_file(struct store *s, const char *name, struct buf *to, char **why_r)
 {
-	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct buf path = BUF_INIT, text = BUF_INIT, list = BUF_INIT;
 	struct kvfile kv;
 	const char *v;
+	char *why = NULL;
 	int rc;
 
 	store_forward_path(s, name, &path);
@@ -81,13 +82,21 @@ read_file(struct store *s, const char *name, struct buf *to, char **why_r)
 		if (kvfile_parse(text.data, text.len, "forward", &kv, why_r) < 0) {
 			rc = -1;
 		} else {
+			/* The file is data read from disk: the addresses
+			 * pass the same checks as when they were set. */
 			v = kvfile_get(&kv, "to");
-			buf_puts(to, v ? v : "");
+			if (normalise(v ? v : "", &list, &why) < 0) {
+				rc = file_whyf(why_r, "%s: %s", path.data, why);
+				free(why);
+			} else {
+				buf_append(to, list.data, list.len);
+			}
 			kvfile_free(&kv);
 		}
 	}
 	buf_free(&path);
 	buf_free(&text);
+	buf_free(&list);
 	return rc;
 }
 

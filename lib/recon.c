@@ -256,12 +256,16 @@ scan_dir(struct fold *fo)
 {
 	struct buf path = BUF_INIT;
 	struct dirent *de;
-	struct stat st;
+	struct stat st, dst;
 	uint32_t uid;
 	DIR *d;
 
 	if ((d = opendir(fo->dir)) == NULL)
 		return;
+	if (fstat(dirfd(d), &dst) < 0) {
+		closedir(d);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -271,6 +275,13 @@ scan_dir(struct fold *fo)
 			if (lstat(path.data, &st) < 0 || !S_ISREG(st.st_mode)) {
 				report(fo->rc, fo->where, "%s is not a regular "
 				    "file; left alone", de->d_name);
+				continue;
+			}
+			/* A hard link to a file of another user (as root!). */
+			if (st.st_uid != dst.st_uid) {
+				report(fo->rc, fo->where, "%s is owned by uid "
+				    "%u, not the folder's owner; left alone",
+				    de->d_name, (unsigned)st.st_uid);
 				continue;
 			}
 			struct entry *e = entry_for(fo, uid);
@@ -343,8 +354,8 @@ reparse(struct fold *fo, struct entry *e, struct buf *payload)
 	uint32_t flags;
 	int fd, rc;
 
-	buf_printf(&path, "%s/%u.eml", fo->dir, e->uid);
-	fd = file_open(path.data, O_RDONLY, 0);
+	buf_printf(&path, "%u.eml", e->uid);
+	fd = file_open_store(fo->dir, path.data);
 	buf_free(&path);
 	if (fd < 0)
 		return -1;
@@ -489,6 +500,9 @@ rewrite(struct fold *fo, uint32_t uidvalidity, uint32_t uidnext,
 			if (reparse(fo, e, &payload) < 0) {
 				report(fo->rc, fo->where, "UID %u: unreadable, "
 				    "left out of the index", e->uid);
+				/* the file stays: a later run indexes it once
+				 * it reads (the error may be passing) */
+				fo->rc->errors++;
 				continue;
 			}
 		}
@@ -777,8 +791,8 @@ scan_folders(struct store *s, const struct acct *a, struct found **f_r)
 	const char *v;
 	DIR *d;
 
-	mbox_account_dir(s, a, &dir);
-	if ((d = opendir(dir.data)) == NULL)
+	if (mbox_account_dir(s, a, &dir) < 0 ||
+	    (d = opendir(dir.data)) == NULL)
 		goto out;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] != 'f' ||
@@ -932,13 +946,18 @@ recon_account(struct store *s, const char *name, struct recon *rc,
 	struct usage u;
 	struct acct a;
 	char *why = NULL;
-	size_t i;
+	size_t i, unchecked = 0;
 	int r;
 
 	r = acct_load(s, name, &a, why_r);
 	if (r <= 0)
 		return r == 0 ? file_whyf(why_r, "%s: no such account", name) : -1;
 	acct_wipe(&a);
+	/* The profile is data read from disk: its partition may be one
+	 * the option file no longer defines; there is no mail to check. */
+	if (conf_partition_dir(s->conf, a.partition) == NULL)
+		return file_whyf(why_r, "%s: partition '%s' is not configured",
+		    name, a.partition);
 	if (recon_mailboxes(s, &a, rc, why_r) < 0)
 		return -1;
 	r = mboxlist_read(s, &a, &l, why_r);
@@ -950,6 +969,7 @@ recon_account(struct store *s, const char *name, struct recon *rc,
 			report(rc, name, "folder %s could not be checked: %s",
 			    l.v[i].name, why);
 			rc->errors++;
+			unchecked++;
 			free(why);
 			why = NULL;
 		}
@@ -958,7 +978,10 @@ recon_account(struct store *s, const char *name, struct recon *rc,
 		mboxlist_free(&l);
 	if (usage_read(s, name, &u, why_r) < 0)
 		return -1;
-	if (u.message_count != c.msgs || u.quota_used != c.bytes) {
+	/* Counted without a folder that could not be read, the totals are
+	 * wrong: the counters stay until a run that reads every folder. */
+	if (unchecked == 0 &&
+	    (u.message_count != c.msgs || u.quota_used != c.bytes)) {
 		report(rc, name, "counters say %llu messages, %llu bytes; the "
 		    "folders hold %llu, %llu",
 		    (unsigned long long)u.message_count,
