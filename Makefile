@@ -140,7 +140,8 @@ fuzz:
 	done
 
 bench: all
-	t/bench/run
+	@build-aux/deps --install bench
+	POPSTORE_BUILD=$(abspath $(B)) t/bench/run
 
 # ---- install, uninstall, install-store ----
 # `make install [prefix=/usr] [DESTDIR=/stage]` puts the servers and tools

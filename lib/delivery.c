@@ -58,6 +58,7 @@ struct delivery {
 	int64_t		 idate;
 	int16_t		 tzoff;
 	char		*uidl;
+	int		 batch;		/* delivery_set_batch() */
 	struct target	*t;
 	size_t		 nt, cap;
 };
@@ -240,6 +241,12 @@ delivery_set_uidl(struct delivery *d, const char *uidl)
 	d->uidl = uidl ? mem_strdup(uidl) : NULL;
 }
 
+void
+delivery_set_batch(struct delivery *d, int on)
+{
+	d->batch = on;
+}
+
 struct delivery_target *
 delivery_add(struct delivery *d, const struct acct *a, uint32_t folder_id,
     uint32_t flags)
@@ -406,6 +413,10 @@ sync_links(struct delivery *d, struct target **b, size_t n, char **why_r)
 {
 	size_t i, j;
 
+	if (d->batch) {
+		d->s->dirty = 1;
+		return 0;
+	}
 	if (use_syncfs(d, n)) {
 		for (i = 0; i < d->ncopies; i++) {
 			if (file_syncfs(d->copies[i].path) < 0)
@@ -440,6 +451,10 @@ sync_records(struct delivery *d, struct target **b, size_t n, char **why_r)
 	int fds[3], k, m;
 	size_t i;
 
+	if (d->batch) {
+		d->s->dirty = 1;
+		return 0;
+	}
 	if (use_syncfs(d, n)) {
 		for (i = 0; i < d->ncopies; i++)
 			if (file_syncfs(d->copies[i].path) < 0)
@@ -569,7 +584,7 @@ link_target(struct delivery *d, struct target *t, char **why_r)
 	 * between the link and the sync of step 3 must not leave a short
 	 * file that reconstruct would take for a message.
 	 */
-	if (!c->synced) {
+	if (!c->synced && !d->batch) {
 		if (fsync_path(c->path, 0) < 0)
 			return file_why(why_r, c->path);
 		c->synced = 1;

@@ -91,6 +91,19 @@ void delivery_set_date(struct delivery *d, int64_t when, int tzoff_minutes);
 void delivery_set_uidl(struct delivery *d, const char *uidl);
 
 /*
+ * Batch mode (migrate): skip every fsync of the delivery (the message
+ * data before its link, steps 3 and 5) and mark the store dirty instead
+ * (store.h), so a target is reported stored before it is durable. The
+ * caller must store_sync() before it reports the messages stored; a
+ * crash before that may lose the newest messages, or leave message
+ * files (possibly short) without index records, which reconstruct
+ * indexes. So it is only for a source that stays in place and a caller
+ * that can tell what is already stored (migrate's UIDLs). Off by
+ * default; deliver never sets it.
+ */
+void delivery_set_batch(struct delivery *d, int on);
+
+/*
  * Add a target folder of an account with initial flags (MSG_SEEN etc).
  * Adding the same folder twice returns the same target.
  */

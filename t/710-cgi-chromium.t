@@ -7,8 +7,8 @@ changes the password, sets a filter rule and a vacation notice; deliver
 then forwards and answers as set; a message is deleted by the form.
 The browser console reports no script error and no
 Content-Security-Policy violation. Screenshots of the main pages go to
-$POPSTORE_SCREENSHOTS (default: the test's temporary directory, kept
-with POPSTORE_KEEP_TMP=1)."""
+$POPSTORE_SCREENSHOTS (default: t/screenshots/ of the build, kept
+after the run)."""
 import datetime
 import os
 import sys
@@ -27,8 +27,8 @@ web = webtest.Web(t)
 st = web.st
 sentdir = web.fake_sendmail()
 web.account("boss", "-flags=manage")
-shots = os.environ.get("POPSTORE_SCREENSHOTS") or os.path.join(st.tmp,
-                                                               "screenshots")
+shots = os.environ.get("POPSTORE_SCREENSHOTS") or \
+    os.path.join(pstest.BUILD, "t", "screenshots")
 os.makedirs(shots, exist_ok=True)
 
 try:
