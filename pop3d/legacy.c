@@ -24,6 +24,7 @@
 #include "crc.h"
 #include "file.h"
 #include "mbox.h"
+#include "migrate.h"
 #include "mem.h"
 #include "netio.h"
 #include "pop3d.h"
@@ -138,34 +139,13 @@ ld_size(struct drop *d, uint32_t i, uint64_t *size_r, char **why_r)
 	return 0;
 }
 
-/* The CRC-32C of a message's header (up to its empty line). */
-static int
-crc_header(void *vctx, const char *p, size_t len, int bol)
-{
-	uint32_t *crc = vctx;
-
-	if (bol && (len == 1 || (len == 2 && p[0] == '\r')))
-		return 1;
-	*crc = crc32c_update(*crc, p, len);
-	return 0;
-}
-
+/* The same id migrate(8) keeps, so a migrated mailbox is not fetched again. */
 static int
 ld_uidl(struct drop *d, uint32_t i, struct buf *out, char **why_r)
 {
 	struct ldrop *ld = d->impl;
-	const struct mbox_msg *m = mbox_msg(ld->mb, i);
-	uint32_t crc = crc32c(NULL, 0);
 
-	if (m == NULL) {
-		errno = EINVAL;
-		return file_whyf(why_r, "no message %u", i + 1);
-	}
-	if (mbox_read(ld->mb, i, crc_header, &crc, why_r) < 0)
-		return -1;
-	buf_printf(out, "%08x%08x%llx", m->from_crc, crc,
-	    (unsigned long long)m->crlf_size);
-	return 0;
+	return migrate_mbox_uidl(ld->mb, i, out, why_r);
 }
 
 static int
