@@ -31,6 +31,10 @@ static const struct command commands[] = {
 	  "ask per account; -noconfirm asks once (and is required in a\n"
 	  "script)." },
 	{ "exit", cmd_exit, 0, no_switches, "exit", "Leave popmgr." },
+	{ "export", cmd_export, 1, export_switches,
+	  "export NAME -output=FILE",
+	  "Write the account (profile and mail, UIDs kept) to FILE, a tar\n"
+	  "archive for `import` on another store." },
 	{ "forward", cmd_forward, 1, forward_switches,
 	  "forward NAME ADDRESS[,ADDRESS...] [-nooverride]",
 	  "Send mail for NAME to the addresses (NAME itself among them\n"
@@ -41,6 +45,10 @@ static const struct command commands[] = {
 	  "Management groups and their subgroups." },
 	{ "help", cmd_help, 0, no_switches, "help [COMMAND]",
 	  "List the commands, or explain one." },
+	{ "import", cmd_import, 1, import_switches,
+	  "import FILE [-partition=PARTITION]",
+	  "Create the account written by `export` in FILE, with the same\n"
+	  "UIDs, UIDVALIDITY and flags, then check it like reconstruct." },
 	{ "init", cmd_init, 0, no_switches, "init",
 	  "Create the store and its default account (safe to repeat)." },
 	{ "login", cmd_login, 1, login_switches,
@@ -52,6 +60,10 @@ static const struct command commands[] = {
 	{ "modify", cmd_modify, 1, change_modify_switches,
 	  "modify NAME[,NAME...] [-switch...]",
 	  "Change accounts: only what the switches name." },
+	{ "move", cmd_move, 1, move_switches,
+	  "move NAME -partition=PARTITION",
+	  "Move the account's mail to another partition while the servers\n"
+	  "run; the profile's partition changes when the copy is complete." },
 	{ "noforward", cmd_noforward, 1, no_switches, "noforward NAME[,NAME...]",
 	  "Remove forwardings." },
 	{ "quit", cmd_exit, 0, no_switches, "quit", "Leave popmgr." },

@@ -134,6 +134,14 @@ int cmd_modify(struct mgr *m, const struct words *w);
 int cmd_rename(struct mgr *m, const struct words *w);
 int cmd_delete(struct mgr *m, const struct words *w);
 
+/* movecmd.c */
+extern const struct sw_def move_switches[];
+int cmd_move(struct mgr *m, const struct words *w);
+extern const struct sw_def export_switches[];
+int cmd_export(struct mgr *m, const struct words *w);
+extern const struct sw_def import_switches[];
+int cmd_import(struct mgr *m, const struct words *w);
+
 /* msgs.c: an account's messages */
 int msgs_count(struct mgr *m, const struct acct *a, uint64_t *count_r);
 int msgs_delete(struct mgr *m, const struct acct *a, int do_return,
