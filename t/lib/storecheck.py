@@ -187,6 +187,8 @@ class StoreView:
         for l1 in sorted(os.listdir(users)) if os.path.isdir(users) else []:
             for l2 in sorted(os.listdir(os.path.join(users, l1))):
                 for comp in os.listdir(os.path.join(users, l1, l2)):
+                    if comp.startswith(".deleted."):
+                        continue    # an interrupted delete: not an account
                     kv = read_kvfile(os.path.join(users, l1, l2, comp,
                                                   "profile"))
                     names.append(kv[1].get("name") if kv else comp)
