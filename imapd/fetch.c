@@ -534,87 +534,6 @@ section_range(struct sess *s, struct msgdata *md, const struct msgrec *r,
 	}
 }
 
-/* ---- BINARY ---- */
-
-static int
-b64v(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
-hexv(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode in[0..len) per encoding into out; -1 for an unknown CTE. */
-static int
-decode_cte(int enc, const char *in, size_t len, struct buf *out)
-{
-	size_t i;
-	uint32_t bits = 0;
-	int nbits = 0, v, h1, h2;
-
-	switch (enc) {
-	case MIME_ENC_7BIT:
-	case MIME_ENC_8BIT:
-	case MIME_ENC_BINARY:
-		buf_append(out, in, len);
-		return 0;
-	case MIME_ENC_BASE64:
-		for (i = 0; i < len; i++) {
-			if (in[i] == '=')
-				break;
-			if ((v = b64v((unsigned char)in[i])) < 0)
-				continue;
-			bits = bits << 6 | (uint32_t)v;
-			nbits += 6;
-			if (nbits >= 8) {
-				nbits -= 8;
-				buf_putc(out, (int)((bits >> nbits) & 0xff));
-			}
-		}
-		return 0;
-	case MIME_ENC_QP:
-		for (i = 0; i < len; i++) {
-			if (in[i] != '=') {
-				buf_putc(out, in[i]);
-				continue;
-			}
-			if (i + 2 < len && (h1 = hexv((unsigned char)in[i + 1])) >= 0 &&
-			    (h2 = hexv((unsigned char)in[i + 2])) >= 0) {
-				buf_putc(out, h1 << 4 | h2);
-				i += 2;
-			} else if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n') {
-				i += 2;
-			} else if (i + 1 < len && in[i + 1] == '\n') {
-				i += 1;
-			} else {
-				buf_putc(out, '=');
-			}
-		}
-		return 0;
-	}
-	return -1;
-}
-
 /* ---- one message ---- */
 
 static void
@@ -673,7 +592,7 @@ write_section(struct sess *s, struct msgdata *md, const struct msgrec *r,
 			goto out;
 		}
 		if (read_file_range(s, md, r, rg.off, rg.len, &raw) < 0 ||
-		    decode_cte(rg.enc, raw.data ? raw.data : "", raw.len, &gen) < 0) {
+		    mime_decode(rg.enc, raw.data ? raw.data : "", raw.len, &gen) < 0) {
 			rc = -2;
 			goto out;
 		}

@@ -3194,6 +3194,25 @@ qp_decode(const char *s, size_t n, struct buf *out)
 }
 
 int
+mime_decode(int encoding, const char *in, size_t len, struct buf *out)
+{
+	switch (encoding) {
+	case MIME_ENC_7BIT:
+	case MIME_ENC_8BIT:
+	case MIME_ENC_BINARY:
+		buf_append(out, in, len);
+		return 0;
+	case MIME_ENC_BASE64:
+		(void)b64_decode(in, len, out, 0);
+		return 0;
+	case MIME_ENC_QP:
+		qp_decode(in, len, out);
+		return 0;
+	}
+	return -1;
+}
+
+int
 mime_part_body(const char *msg, size_t len, const struct mime_part *part,
     size_t cap, struct buf *out)
 {
@@ -3202,11 +3221,7 @@ mime_part_body(const char *msg, size_t len, const struct mime_part *part,
 	if (part->body_off > len || part->body_len > len - part->body_off)
 		return -1;
 	n = part->body_len < cap ? part->body_len : cap;
-	if (part->encoding == MIME_ENC_BASE64)
-		(void)b64_decode(msg + part->body_off, n, out, 0);
-	else if (part->encoding == MIME_ENC_QP)
-		qp_decode(msg + part->body_off, n, out);
-	else
+	if (mime_decode(part->encoding, msg + part->body_off, n, out) < 0)
 		buf_append(out, msg + part->body_off, n);
 	buf_reserve(out, 0);
 	return 1;

@@ -372,6 +372,14 @@ int mime_part_body(const char *msg, size_t len, const struct mime_part *part,
     size_t cap, struct buf *out);
 
 /*
+ * Append in[0..len) to out with content transfer encoding `encoding`
+ * (MIME_ENC_*) undone, leniently (base64 skips stray bytes,
+ * quoted-printable keeps bad escapes). 0, or -1 for an encoding it
+ * does not know (out unchanged).
+ */
+int mime_decode(int encoding, const char *in, size_t len, struct buf *out);
+
+/*
  * Parse an IMAP BODYSTRUCTURE or BODY string (a complete body
  * production, as in view.bodystructure) into *tree_r (->body). Returns 0,
  * or -1 with *why_r set (allocated; the caller frees it) on a syntax
