@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "imapd.h"
 #include "log.h"
+#include "login.h"
 #include "mem.h"
 #include "name.h"
 #include "netio.h"
@@ -33,45 +34,22 @@ static const char usage[] =
     "  -d       log to stderr too, and debug messages\n"
     "  -s       TLS from the first byte (port 993)\n";
 
-/* The SASL lookup: an account's hash and state from its profile. */
+/* The SASL lookup and name canonicalisation, through lib/login. */
 static int
 lookup(void *ctx, const char *user, struct sasl_account *sa, char **why_r)
 {
 	struct sess *s = ctx;
-	struct acct a;
-	int r = acct_load(s->store, user, &a, why_r);
 
-	if (r <= 0)
-		return r;
-	sa->hash = a.password[0] ? mem_strdup(a.password) : NULL;
-	sa->pwd_elsewhere = (a.flags & ACCT_PWD_ELSEWHERE) != 0;
-	sa->disabled = (a.flags & ACCT_DISUSER) != 0 || name_is_reserved(a.name);
-	/* CRAM-MD5 (APOP_CRAM_MD5 only) needs the decrypted secret. */
-	if (s->conf->apop_cram_md5 && s->sp.secret_key && a.secret[0] &&
-	    secret_decrypt(s->sp.secret_key, a.name, a.secret, &sa->secret,
-	    &sa->secret_len, NULL) < 0)
-		sa->secret = NULL;
-	acct_wipe(&a);
-	return 1;
+	return login_account(s->store, s->sp.secret_key, user, sa, NULL, 0,
+	    why_r);
 }
 
 static int
 canon(void *ctx, const char *in, size_t inlen, char *out, size_t outsize)
 {
 	struct sess *s = ctx;
-	struct buf typed = BUF_INIT, c = BUF_INIT;
-	int rc = -1;
 
-	buf_append(&typed, in, inlen);
-	if (memchr(in, '\0', inlen) == NULL &&
-	    name_canon(s->conf, "", typed.data, &c, NULL) == 0 &&
-	    c.len < outsize) {
-		memcpy(out, c.data, c.len + 1);
-		rc = 0;
-	}
-	buf_free(&typed);
-	buf_free(&c);
-	return rc;
+	return login_canon(s->conf, in, inlen, out, outsize);
 }
 
 static void

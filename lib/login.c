@@ -24,45 +24,67 @@ struct lctx {
 	char			 name[ACCT_NAME_MAX + 1];
 };
 
-static int
-lookup(void *ctx, const char *user, struct sasl_account *sa, char **why_r)
+int
+login_account(struct store *s, const struct secret_key *key,
+    const char *user, struct sasl_account *sa, char *name_r, size_t size,
+    char **why_r)
 {
-	struct lctx *l = ctx;
 	struct acct a;
-	int r = acct_load(l->s, user, &a, why_r);
+	int r = acct_load(s, user, &a, why_r);
 
 	if (r <= 0)
 		return r;
-	l->found = 1;
-	snprintf(l->name, sizeof(l->name), "%s", a.name);
+	if (name_r)
+		snprintf(name_r, size, "%s", a.name);
 	sa->hash = a.password[0] ? mem_strdup(a.password) : NULL;
 	sa->pwd_elsewhere = (a.flags & ACCT_PWD_ELSEWHERE) != 0;
 	sa->disabled = (a.flags & ACCT_DISUSER) != 0 || name_is_reserved(a.name);
-	if (l->s->conf->apop_cram_md5 && l->key && a.secret[0] &&
-	    secret_decrypt(l->key, a.name, a.secret, &sa->secret,
+	/* CRAM-MD5 (APOP_CRAM_MD5 only) needs the decrypted secret. */
+	if (s->conf->apop_cram_md5 && key && a.secret[0] &&
+	    secret_decrypt(key, a.name, a.secret, &sa->secret,
 	    &sa->secret_len, NULL) < 0)
 		sa->secret = NULL;
 	acct_wipe(&a);
 	return 1;
 }
 
-static int
-canon(void *ctx, const char *in, size_t inlen, char *out, size_t outsize)
+int
+login_canon(const struct conf *c, const char *in, size_t inlen, char *out,
+    size_t outsize)
 {
-	struct lctx *l = ctx;
-	struct buf typed = BUF_INIT, c = BUF_INIT;
+	struct buf typed = BUF_INIT, canon = BUF_INIT;
 	int rc = -1;
 
 	buf_append(&typed, in, inlen);
 	if (memchr(in, '\0', inlen) == NULL &&
-	    name_canon(l->s->conf, "", typed.data, &c, NULL) == 0 &&
-	    c.len < outsize) {
-		memcpy(out, c.data, c.len + 1);
+	    name_canon(c, "", typed.data, &canon, NULL) == 0 &&
+	    canon.len < outsize) {
+		memcpy(out, canon.data, canon.len + 1);
 		rc = 0;
 	}
 	buf_free(&typed);
-	buf_free(&c);
+	buf_free(&canon);
 	return rc;
+}
+
+static int
+lookup(void *ctx, const char *user, struct sasl_account *sa, char **why_r)
+{
+	struct lctx *l = ctx;
+	int r = login_account(l->s, l->key, user, sa, l->name, sizeof(l->name),
+	    why_r);
+
+	if (r == 1)
+		l->found = 1;
+	return r;
+}
+
+static int
+canon(void *ctx, const char *in, size_t inlen, char *out, size_t outsize)
+{
+	struct lctx *l = ctx;
+
+	return login_canon(l->s->conf, in, inlen, out, outsize);
 }
 
 /* Keep what sasl_session_upgrade() offers: a new hash, a first secret. */

@@ -79,4 +79,22 @@ int login_digest(struct store *s, const struct secret_key *key,
 
 void login_result_free(struct login_result *res);
 
+/*
+ * sasl.h's account lookup for the store: fill *sa (hash, flags, and the
+ * decrypted CRAM-MD5 secret when APOP_CRAM_MD5 is on and key is given)
+ * from account user; its canonical name into name_r[0..size) when
+ * name_r is not NULL. 1 found, 0 no such account, -1 error (*why_r).
+ */
+int login_account(struct store *s, const struct secret_key *key,
+    const char *user, struct sasl_account *sa, char *name_r, size_t size,
+    char **why_r);
+
+/*
+ * sasl.h's name canonicalisation: the account name a client typed,
+ * in[0..inlen) (no NUL inside), canonical per USERNAME_STYLE into
+ * out[0..outsize). 0, or -1 when it is not a valid name or too long.
+ */
+int login_canon(const struct conf *c, const char *in, size_t inlen, char *out,
+    size_t outsize);
+
 #endif
