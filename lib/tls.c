@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -94,11 +95,22 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/*
+ * Removed from every TLS 1.2 cipher list, whatever TLS_CIPHERS says:
+ * no forward secrecy (RSA key exchange), no authentication or no
+ * encryption, pre-shared keys and SRP (never configured), and every
+ * cipher below 128 bits or with a broken primitive.
+ */
+static const char cipher_floor[] = "!aNULL:!eNULL:!kRSA:!PSK:!SRP:!LOW:"
+    "!MEDIUM:!EXP:!RC4:!DES:!3DES:!MD5:!IDEA:!SEED:!DSS";
+
 static int
 set_protocols(SSL_CTX *ctx, const struct conf *conf, char **why_r)
 {
 	const char *min = conf->tls_min_protocol;
-	int version;
+	const char *list = conf->tls_ciphers;
+	struct buf ciphers = BUF_INIT;
+	int version, ok;
 
 	if (min == NULL || *min == '\0')
 		min = "TLSv1.2";
@@ -110,13 +122,25 @@ set_protocols(SSL_CTX *ctx, const struct conf *conf, char **why_r)
 		*why_r = buf_steal(&b);
 		return -1;
 	}
+	if (version < TLS1_2_VERSION) {
+		struct buf b = BUF_INIT;
+
+		buf_printf(&b, "TLS_MIN_PROTOCOL %s: older than TLSv1.2 is not "
+		    "supported", min);
+		*why_r = buf_steal(&b);
+		return -1;
+	}
 	if (!SSL_CTX_set_min_proto_version(ctx, version)) {
 		option_why(why_r, "TLS_MIN_PROTOCOL", min);
 		return -1;
 	}
-	if (conf->tls_ciphers && *conf->tls_ciphers &&
-	    !SSL_CTX_set_cipher_list(ctx, conf->tls_ciphers)) {
-		option_why(why_r, "TLS_CIPHERS", conf->tls_ciphers);
+	if (list == NULL || *list == '\0')
+		list = "DEFAULT";
+	buf_printf(&ciphers, "%s:%s", list, cipher_floor);
+	ok = SSL_CTX_set_cipher_list(ctx, buf_cstr(&ciphers));
+	buf_free(&ciphers);
+	if (!ok) {
+		option_why(why_r, "TLS_CIPHERS", list);
 		return -1;
 	}
 	if (conf->tls_ciphersuites && *conf->tls_ciphersuites &&
@@ -125,6 +149,18 @@ set_protocols(SSL_CTX *ctx, const struct conf *conf, char **why_r)
 		return -1;
 	}
 	return 0;
+}
+
+/* The key does not belong to the certificate: say so plainly. */
+static void
+mismatch_why(char **why_r, const char *cert, const char *key)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "TLS_KEY_FILE %s: not the key of TLS_CERT_FILE %s",
+	    key, cert);
+	*why_r = tls_why(buf_cstr(&b), 0);
+	buf_free(&b);
 }
 
 static int
@@ -144,11 +180,16 @@ load_keys(SSL_CTX *ctx, const struct conf *conf, char **why_r)
 		return -1;
 	}
 	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM)) {
-		option_why(why_r, "TLS_KEY_FILE", key);
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH)
+			mismatch_why(why_r, cert, key);
+		else
+			option_why(why_r, "TLS_KEY_FILE", key);
 		return -1;
 	}
+	/* A key of another type lands in an empty slot: caught here. */
 	if (!SSL_CTX_check_private_key(ctx)) {
-		option_why(why_r, "TLS_KEY_FILE", key);
+		mismatch_why(why_r, cert, key);
 		return -1;
 	}
 	return 0;

@@ -8,10 +8,15 @@
  *	SSL_CTX that netio_starttls() (netio.h) uses for STARTTLS/STLS and
  *	for implicit TLS (ports 993/995, the servers' -s flag):
  *
- *	  - TLS_MIN_PROTOCOL (default TLSv1.2) is the lowest version
- *	    accepted; there is no maximum.
- *	  - TLS_CIPHERS (TLS 1.2 and below) and TLS_CIPHERSUITES (TLS 1.3);
- *	    an empty value keeps OpenSSL's default list.
+ *	  - TLS_MIN_PROTOCOL (default TLSv1.2, or TLSv1.3) is the lowest
+ *	    version accepted; there is no maximum. Older versions are
+ *	    refused as a configuration error.
+ *	  - TLS_CIPHERS (TLS 1.2) and TLS_CIPHERSUITES (TLS 1.3); an empty
+ *	    value keeps OpenSSL's default list. Whatever TLS_CIPHERS says,
+ *	    a fixed floor is removed from it: ciphers without forward
+ *	    secrecy (RSA key exchange), anonymous and NULL ciphers, PSK and
+ *	    SRP, LOW, MEDIUM and export grade, RC4, DES, 3DES, MD5, IDEA,
+ *	    SEED and DSS. A list that leaves nothing is an error.
  *	  - TLS_CERT_FILE is a PEM chain: the server certificate first, then
  *	    the intermediates. TLS_KEY_FILE is the PEM private key; empty
  *	    means the key is in TLS_CERT_FILE.
@@ -32,7 +37,11 @@
  *	Because every connection is a new process that reads the files anew,
  *	replacing the certificate and key on disk (rename both into place,
  *	key first) takes effect for the next connection with no restart or
- *	signal; connections already open keep the old certificate.
+ *	signal; connections already open keep the old certificate. Between
+ *	the two renames a connection sees a mismatched pair and gets no TLS
+ *	(logged; STARTTLS is then not offered); a combined PEM (empty
+ *	TLS_KEY_FILE) or a directory of both files reached through a
+ *	symbolic link that is itself replaced by rename switches at once.
  * MEMORY
  *	The caller owns the returned SSL_CTX (SSL_CTX_free()). *why_r, when
  *	set, is allocated and the caller frees it.
@@ -60,7 +69,8 @@ SSL_CTX *tls_server_ctx(const struct conf *conf, const char *alpn,
 /*
  * Map a protocol name as written in TLS_MIN_PROTOCOL ("TLSv1",
  * "TLSv1.1", "TLSv1.2", "TLSv1.3", any case) to OpenSSL's version
- * number. Returns 0, or -1 for an unknown name.
+ * number. Returns 0, or -1 for an unknown name. (tls_server_ctx()
+ * refuses a minimum older than TLSv1.2.)
  */
 int tls_protocol_version(const char *name, int *version_r);
 

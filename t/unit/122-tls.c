@@ -444,6 +444,77 @@ stuffed(const char *name, struct buf *out)
 	close(fd);
 }
 
+/*
+ * The TLS 1.2 ciphers a context offers: count them, and those without
+ * forward secrecy, below 128 bits, or NULL/anonymous.
+ */
+static void
+count_ciphers(SSL_CTX *ctx, int *n_r, int *weak_r, const char *want,
+    int *want_r)
+{
+	STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
+	int i;
+
+	*n_r = *weak_r = *want_r = 0;
+	for (i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
+		const SSL_CIPHER *ci = sk_SSL_CIPHER_value(sk, i);
+		int kx = SSL_CIPHER_get_kx_nid(ci);
+		int au = SSL_CIPHER_get_auth_nid(ci);
+
+		if (kx == NID_kx_any)	/* TLS 1.3 */
+			continue;
+		(*n_r)++;
+		if ((kx != NID_kx_ecdhe && kx != NID_kx_dhe) ||
+		    au == NID_auth_null ||
+		    SSL_CIPHER_get_bits(ci, NULL) < 128 ||
+		    SSL_CIPHER_get_cipher_nid(ci) == NID_undef)
+			(*weak_r)++;
+		if (want && strcmp(SSL_CIPHER_get_name(ci), want) == 0)
+			(*want_r)++;
+	}
+}
+
+static void
+test_cipher_floor(void)
+{
+	struct conf c = test_conf();
+	char *why = NULL;
+	SSL_CTX *ctx;
+	int n, weak, want;
+
+	c.tls_ciphers = "";
+	ctx = tls_server_ctx(&c, NULL, &why);
+	count_ciphers(ctx, &n, &weak, "AES256-GCM-SHA384", &want);
+	tap_ok(ctx && n > 5 && weak == 0 && want == 0,
+	    "empty TLS_CIPHERS: %d TLS 1.2 ciphers, %d weak, no kRSA", n,
+	    weak);
+	SSL_CTX_free(ctx);
+	c.tls_ciphers = "HIGH:!aNULL:!MD5:!RC4:!3DES:!SHA1";
+	ctx = tls_server_ctx(&c, NULL, &why);
+	count_ciphers(ctx, &n, &weak, "AES128-GCM-SHA256", &want);
+	tap_ok(ctx && n > 5 && weak == 0 && want == 0,
+	    "default TLS_CIPHERS: %d ciphers, none without forward secrecy",
+	    n);
+	SSL_CTX_free(ctx);
+	c.tls_ciphers = "ALL:COMPLEMENTOFALL";
+	ctx = tls_server_ctx(&c, NULL, &why);
+	count_ciphers(ctx, &n, &weak, "ECDHE-RSA-AES128-SHA", &want);
+	tap_ok(ctx && n > 5 && weak == 0 && want == 1,
+	    "ALL:COMPLEMENTOFALL: %d ciphers left, none weak", n);
+	SSL_CTX_free(ctx);
+	c.tls_ciphers = "AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
+	ctx = tls_server_ctx(&c, NULL, &why);
+	count_ciphers(ctx, &n, &weak, "ECDHE-ECDSA-AES128-GCM-SHA256", &want);
+	tap_ok(ctx && n == 1 && want == 1, "a list is honoured, minus kRSA");
+	SSL_CTX_free(ctx);
+	c.tls_min_protocol = "TLSv1.3";
+	ctx = tls_server_ctx(&c, NULL, &why);
+	tap_ok(ctx && SSL_CTX_get_min_proto_version(ctx) == TLS1_3_VERSION,
+	    "TLS_MIN_PROTOCOL=TLSv1.3");
+	SSL_CTX_free(ctx);
+	free(why);
+}
+
 static void
 test_ctx(void)
 {
@@ -461,7 +532,7 @@ test_ctx(void)
 		{ "missing file", "/nonexistent/c.pem", "", NULL, NULL, NULL,
 		    "/nonexistent/c.pem" },
 		{ "key of another certificate", p_chain, p_other, NULL, NULL,
-		    NULL, "TLS_KEY_FILE" },
+		    NULL, "not the key of TLS_CERT_FILE" },
 		{ "certificate without key", p_chain, "", NULL, NULL, NULL,
 		    "TLS_KEY_FILE" },
 		{ "unknown protocol", p_chain, p_key, NULL, NULL, "SSLv3",
@@ -470,6 +541,16 @@ test_ctx(void)
 		    "TLS_CIPHERS NOPE" },
 		{ "bad cipher suites", p_chain, p_key, NULL, "NOPE", NULL,
 		    "TLS_CIPHERSUITES NOPE" },
+		{ "minimum TLSv1.1", p_chain, p_key, NULL, NULL, "TLSv1.1",
+		    "TLS_MIN_PROTOCOL TLSv1.1: older than TLSv1.2" },
+		{ "minimum TLSv1", p_chain, p_key, NULL, NULL, "tlsv1",
+		    "TLS_MIN_PROTOCOL tlsv1: older than TLSv1.2" },
+		{ "only RSA key exchange", p_chain, p_key,
+		    "AES256-GCM-SHA384:AES128-SHA", NULL, NULL,
+		    "TLS_CIPHERS AES256-GCM-SHA384:AES128-SHA" },
+		{ "only weak ciphers", p_chain, p_key,
+		    "NULL:aNULL:RC4:3DES:DES:EXP:LOW:MD5", NULL, NULL,
+		    "TLS_CIPHERS NULL:" },
 	};
 	size_t i;
 
@@ -507,6 +588,7 @@ test_ctx(void)
 	    SSL_CTX_get_session_cache_mode(ctx) == SSL_SESS_CACHE_OFF,
 	    "no compression, no renegotiation, server order, no cache");
 	SSL_CTX_free(ctx);
+	test_cipher_floor();
 	tap_ok(tls_protocol_version("tlsv1.3", &v) == 0 &&
 	    v == TLS1_3_VERSION, "tls_protocol_version(tlsv1.3)");
 	tap_is_int(tls_protocol_version("SSLv3", &v), -1,
@@ -678,19 +760,22 @@ test_protocols(SSL_CTX *ctx)
 	struct copts tls11 = { TLS1_1_VERSION, TLS1_1_VERSION,
 	    "DEFAULT:@SECLEVEL=0", NULL };
 	struct copts tls12 = { TLS1_2_VERSION, TLS1_2_VERSION, NULL, NULL };
+	struct copts tls13 = { TLS1_3_VERSION, TLS1_3_VERSION, NULL, NULL };
 	struct conf c = test_conf();
-	SSL_CTX *lax;
+	SSL_CTX *strict;
 
 	check_refused("TLS 1.1 client, default settings", ctx, &tls11,
 	    NETIO_ERROR, "unsupported protocol");
 	check_accepted("TLS 1.2 client", ctx, &tls12, " TLSv1.2 ");
-	/* Control: the same client works where a site allows TLS 1.1. */
-	c.tls_min_protocol = "TLSv1.1";
-	c.tls_ciphers = "DEFAULT:@SECLEVEL=0";
-	lax = server_ctx(&c, NULL);
-	check_accepted("control: TLS 1.1 allowed by TLS_MIN_PROTOCOL", lax,
-	    &tls11, " TLSv1.1 ");
-	SSL_CTX_free(lax);
+	check_accepted("TLS 1.3 client", ctx, &tls13, " TLSv1.3 ");
+	/* TLS_MIN_PROTOCOL=TLSv1.3 turns the TLS 1.2 client away. */
+	c.tls_min_protocol = "TLSv1.3";
+	strict = server_ctx(&c, NULL);
+	check_refused("TLS 1.2 client, TLS_MIN_PROTOCOL=TLSv1.3", strict,
+	    &tls12, NETIO_ERROR, "unsupported protocol");
+	check_accepted("TLS 1.3 client, TLS_MIN_PROTOCOL=TLSv1.3", strict,
+	    &tls13, " TLSv1.3 ");
+	SSL_CTX_free(strict);
 }
 
 static void
