@@ -475,6 +475,33 @@ write_esearch(struct sess *s, const struct search_result *res, unsigned ret,
 	buf_free(&set);
 }
 
+/* " N" for each match: UIDs under UID, else sequence numbers. */
+static void
+write_numbers(struct sess *s, const struct search_result *res)
+{
+	char out[4096], *p = out, digits[10];
+	uint32_t v;
+	size_t i, k;
+
+	for (i = 0; i < res->n; i++) {
+		if (p - out > (ptrdiff_t)sizeof(out) - 12) {
+			netio_write(s->n, out, (size_t)(p - out));
+			p = out;
+		}
+		v = s->uid ? res->uid[i] : res->seq[i];
+		k = 0;
+		do {
+			digits[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		*p++ = ' ';
+		while (k > 0)
+			*p++ = digits[--k];
+	}
+	if (p > out)
+		netio_write(s->n, out, (size_t)(p - out));
+}
+
 int
 cmd_search(struct sess *s)
 {
@@ -484,7 +511,6 @@ cmd_search(struct sess *s)
 	struct search_node *tree;
 	unsigned ret = 0;
 	char *why = NULL;
-	size_t i;
 	int bad, rc, esearch = 0;
 
 	if (rd_sp(&s->rd) < 0)
@@ -521,8 +547,7 @@ cmd_search(struct sess *s)
 		write_esearch(s, &res, ret, p.has_modseq);
 	} else if (!esearch) {
 		netio_puts(s->n, "* SEARCH");
-		for (i = 0; i < res.n; i++)
-			netio_printf(s->n, " %u", s->uid ? res.uid[i] : res.seq[i]);
+		write_numbers(s, &res);
 		if (p.has_modseq && res.n)
 			netio_printf(s->n, " (MODSEQ %llu)",
 			    (unsigned long long)res.highest_modseq);
@@ -580,7 +605,7 @@ cmd_sort(struct sess *s)
 	struct search_result res;
 	struct search_env env;
 	struct search_node *tree;
-	size_t ncrit, i;
+	size_t ncrit;
 	char *why = NULL;
 	int bad, rc;
 
@@ -598,8 +623,7 @@ cmd_sort(struct sess *s)
 		return run_failed(s, rc, why);
 	}
 	netio_puts(s->n, "* SORT");
-	for (i = 0; i < res.n; i++)
-		netio_printf(s->n, " %u", s->uid ? res.uid[i] : res.seq[i]);
+	write_numbers(s, &res);
 	netio_puts(s->n, "\r\n");
 	search_result_free(&res);
 	reply_tagged(s, "OK", "Sort completed");

@@ -51,6 +51,11 @@ struct folder {
 	unsigned char	*cwin;		/* read-ahead window of the cache */
 	off_t		 cwin_off;
 	size_t		 cwin_len;
+	struct buf	 cbuf;		/* a record too large for the window */
+	uint64_t	*cver;		/* cache extents whose records passed */
+	size_t		 ncver, cvercap; /* the CRC: start, end pairs, sorted */
+	void		*aux;		/* folder_set_aux() */
+	void		(*aux_free)(void *);
 	int		 sfd;		/* state, for syncing */
 	unsigned char	*chunk;
 	uint32_t	 chunk_first, chunk_n;
@@ -422,6 +427,10 @@ folder_close(struct folder *f)
 		close(f->sfd);
 	for (i = 0; i < FOLDER_KEYWORDS_MAX; i++)
 		free(f->kw[i]);
+	if (f->aux_free != NULL)
+		f->aux_free(f->aux);
+	free(f->cver);
+	buf_free(&f->cbuf);
 	free(f->cwin);
 	free(f->chunk);
 	free(f->dir);
@@ -558,9 +567,83 @@ cache_window(struct folder *f, off_t off, size_t need)
 	return f->cwin_len >= need ? f->cwin : NULL;
 }
 
-int
-folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
-    char **why_r)
+/*
+ * Checked extents of the cache file. A record is [off, off + 8 + len)
+ * rounded up to 8 (appends are aligned), so the records of a run read
+ * in order merge into one extent and a session reading the whole cache
+ * keeps a few pairs. A record is known good when it lies inside an
+ * extent: records are never rewritten, and a new cache file (another
+ * generation) empties the list.
+ */
+static uint64_t
+cver_end(const struct msgrec *r)
+{
+	return (r->cache_off + 8 + (uint64_t)r->cache_len + 7) & ~(uint64_t)7;
+}
+
+/* Index of the first extent whose end is >= off. */
+static size_t
+cver_find(const struct folder *f, uint64_t off)
+{
+	size_t lo = 0, hi = f->ncver, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (f->cver[2 * mid + 1] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+cver_known(const struct folder *f, const struct msgrec *r)
+{
+	size_t i = cver_find(f, r->cache_off);
+
+	return i < f->ncver && f->cver[2 * i] <= r->cache_off &&
+	    cver_end(r) <= f->cver[2 * i + 1];
+}
+
+static void
+cver_add(struct folder *f, const struct msgrec *r)
+{
+	uint64_t lo = r->cache_off, hi = cver_end(r);
+	size_t i = cver_find(f, lo), j;
+
+	if (i < f->ncver && f->cver[2 * i] <= hi) {
+		/* touches extent i (and maybe the following ones) */
+		if (lo < f->cver[2 * i])
+			f->cver[2 * i] = lo;
+		for (j = i + 1; j < f->ncver && f->cver[2 * j] <= hi; j++)
+			;
+		if (hi < f->cver[2 * (j - 1) + 1])
+			hi = f->cver[2 * (j - 1) + 1];
+		f->cver[2 * i + 1] = hi;
+		memmove(f->cver + 2 * (i + 1), f->cver + 2 * j,
+		    (f->ncver - j) * 2 * sizeof(uint64_t));
+		f->ncver -= j - (i + 1);
+		return;
+	}
+	if (f->ncver == f->cvercap) {
+		f->cvercap = f->cvercap ? f->cvercap * 2 : 16;
+		f->cver = mem_realloc(f->cver, f->cvercap, 2 * sizeof(uint64_t));
+	}
+	memmove(f->cver + 2 * (i + 1), f->cver + 2 * i,
+	    (f->ncver - i) * 2 * sizeof(uint64_t));
+	f->cver[2 * i] = lo;
+	f->cver[2 * i + 1] = hi;
+	f->ncver++;
+}
+
+/*
+ * The payload of r: in the read-ahead window (*p_r), or else read into
+ * out (appended). 1, or -1 when damaged or unreadable.
+ */
+static int
+cache_get(struct folder *f, const struct msgrec *r, struct buf *out,
+    const unsigned char **p_r, char **why_r)
 {
 	const unsigned char *p;
 	unsigned char h[8];
@@ -568,28 +651,80 @@ folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
 
 	if (open_cache(f, why_r) < 0)
 		return -1;
-	buf_reserve(out, r->cache_len);
 	if ((p = cache_window(f, (off_t)r->cache_off, 8 + (size_t)r->cache_len))
 	    != NULL) {
 		memcpy(h, p, 8);
 		if (be32_get(h) != r->cache_len)
 			goto bad;
-		memcpy(out->data + start, p + 8, r->cache_len);
-	} else if (pread(f->cfd, h, 8, (off_t)r->cache_off) != 8 ||
-	    be32_get(h) != r->cache_len ||
-	    pread(f->cfd, out->data + start, r->cache_len,
-	    (off_t)r->cache_off + 8) != (ssize_t)r->cache_len)
-		goto bad;
-	if (crc32c(out->data + start, r->cache_len) != be32_get(h + 4))
-		goto bad;
-	out->len = start + r->cache_len;
-	out->data[out->len] = '\0';
+		p += 8;
+	} else {
+		buf_reserve(out, r->cache_len);
+		if (pread(f->cfd, h, 8, (off_t)r->cache_off) != 8 ||
+		    be32_get(h) != r->cache_len ||
+		    pread(f->cfd, out->data + start, r->cache_len,
+		    (off_t)r->cache_off + 8) != (ssize_t)r->cache_len)
+			goto bad;
+		p = (const unsigned char *)out->data + start;
+		out->len = start + r->cache_len;
+		out->data[out->len] = '\0';
+	}
+	if (!cver_known(f, r)) {
+		if (crc32c(p, r->cache_len) != be32_get(h + 4))
+			goto bad;
+		cver_add(f, r);
+	}
+	*p_r = p;
 	return 1;
 bad:
 	buf_truncate(out, start);
 	log_eventf(LOG_ERR, "cache_damaged", "folder=%s uid=%u", f->dir, r->uid);
 	return file_whyf(why_r, "%s: cache record of UID %u damaged (run "
 	    "reconstruct)", f->dir, r->uid);
+}
+
+int
+folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
+    char **why_r)
+{
+	const unsigned char *p;
+	size_t start = out->len;
+
+	if (cache_get(f, r, out, &p, why_r) < 0)
+		return -1;
+	if (out->len == start) {
+		buf_append(out, p, r->cache_len);
+		out->data[out->len] = '\0';
+	}
+	return 1;
+}
+
+int
+folder_cache_ref(struct folder *f, const struct msgrec *r,
+    const void **p_r, size_t *len_r, char **why_r)
+{
+	const unsigned char *p;
+
+	buf_reset(&f->cbuf);
+	if (cache_get(f, r, &f->cbuf, &p, why_r) < 0)
+		return -1;
+	*p_r = p;
+	*len_r = r->cache_len;
+	return 1;
+}
+
+void *
+folder_aux(const struct folder *f)
+{
+	return f->aux;
+}
+
+void
+folder_set_aux(struct folder *f, void *aux, void (*free_fn)(void *))
+{
+	if (f->aux_free != NULL && f->aux != aux)
+		f->aux_free(f->aux);
+	f->aux = aux;
+	f->aux_free = free_fn;
 }
 
 int
@@ -1150,6 +1285,8 @@ folder_refresh(struct folder *f, struct folder_changes *ch,
 			f->cfd = -1;
 			f->cwin_len = 0;
 		}
+		if (old.cache_gen != f->cache_gen)
+			f->ncver = 0;
 		f->ifd = newfd;
 		f->iino = old.iino;
 		f->uidvalidity = old.uidvalidity;
@@ -1510,6 +1647,7 @@ folder_expunge(struct folder *f, int (*want)(const struct msgrec *, void *),
 		if (f->cfd >= 0)
 			close(f->cfd);
 		f->cwin_len = 0;
+		f->ncver = 0;
 		f->cfd = x.ncfd;
 		x.ncfd = -1;
 	}

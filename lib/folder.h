@@ -149,6 +149,26 @@ int folder_seq_at_or_after(struct folder *f, uint32_t uid, uint32_t *seq_r,
 int folder_cache(struct folder *f, const struct msgrec *r, struct buf *out,
     char **why_r);
 
+/*
+ * The same, without a copy: *p_r points at the payload in a read-only
+ * map of the cache file, valid until the next folder_cache_ref(),
+ * folder_cache(), folder_refresh() or folder_close() of f. A record's
+ * CRC is checked the first time it is read in the session; records
+ * once checked are remembered (by extent of the cache file) and not
+ * checked again. 1, or -1 when damaged.
+ */
+int folder_cache_ref(struct folder *f, const struct msgrec *r,
+    const void **p_r, size_t *len_r, char **why_r);
+
+/*
+ * One private attachment of a library module to the open folder (sort
+ * keys of this session): folder_set_aux() replaces it (calling the old
+ * one's free function), folder_close() frees it with free_fn. NULL
+ * when none is set.
+ */
+void *folder_aux(const struct folder *f);
+void folder_set_aux(struct folder *f, void *aux, void (*free_fn)(void *));
+
 /* Open a message file read-only (O_NOFOLLOW); the fd or -1. */
 int folder_open_message(struct folder *f, uint32_t uid, char **why_r);
 

@@ -34,7 +34,6 @@ struct run {
 	int64_t		 now;
 	uint64_t	 msgno;		/* for the per-message memo */
 	struct search_stats st;
-	struct buf	 cache;		/* the current cache record */
 	struct buf	 raw, dec, fold; /* one header field */
 	struct buf	 text, win;	/* body text, folded window */
 	struct buf	 file;		/* message bytes read */
@@ -582,13 +581,13 @@ msg_seq(struct search_msg *m)
 
 /* Decode the MIME blob of a cache payload; 1 or 0. */
 static int
-view_decode(const struct buf *payload, struct mime_view *v)
+view_decode(const void *payload, size_t plen, struct mime_view *v)
 {
 	const void *p;
 	size_t len;
 
-	return cache_field(payload->data, payload->len, CACHE_MIME, &p,
-	    &len) == 1 && mime_info_decode(p, len, v) == 0;
+	return cache_field(payload, plen, CACHE_MIME, &p, &len) == 1 &&
+	    mime_info_decode(p, len, v) == 0;
 }
 
 static int file_bytes(struct search_msg *m, size_t want);
@@ -603,13 +602,14 @@ load_view(struct search_msg *m)
 {
 	struct run *run = m->run;
 	char *why = NULL;
+	const void *p;
+	size_t len;
 
 	if (m->cache_state != 0)
 		return m->cache_state > 0;
-	buf_reset(&run->cache);
 	run->st.caches++;
-	m->cache_state = folder_cache(run->f, &m->r, &run->cache, &why) == 1 &&
-	    view_decode(&run->cache, &m->view) ? 1 : -1;
+	m->cache_state = folder_cache_ref(run->f, &m->r, &p, &len, &why) == 1 &&
+	    view_decode(p, len, &m->view) ? 1 : -1;
 	free(why);
 	if (m->cache_state < 0 && file_bytes(m, SIZE_MAX)) {
 		m->parsed = mime_parse(m->map ? m->map : "", m->map_len,
@@ -1146,7 +1146,6 @@ decide(struct search_msg *m, struct search_node *tree)
 static void
 run_free(struct run *run)
 {
-	buf_free(&run->cache);
 	buf_free(&run->raw);
 	buf_free(&run->dec);
 	buf_free(&run->fold);

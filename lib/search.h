@@ -223,6 +223,8 @@ struct search_stats {
 	uint64_t	 caches;	/* cache records read */
 	uint64_t	 files;		/* message files opened */
 	uint64_t	 file_bytes;	/* message bytes searched */
+	uint64_t	 kept;		/* SORT: matches whose keys an earlier
+					   sort of the session had kept */
 };
 
 /*
@@ -335,7 +337,8 @@ uint32_t search_msg_seq(const struct search_msg *m);
  * The MIME view of the message, loaded once per message from its cache
  * record or, when that is damaged or holds no MIME information, from a
  * parse of the message file: 1 with *v_r valid until the message is
- * left (fn returns, search_msg_load), 0 when neither is possible.
+ * left (fn returns, search_msg_load) or the folder's cache is read
+ * through another reader, 0 when neither is possible.
  */
 int search_msg_view(struct search_msg *m, const struct mime_view **v_r);
 

@@ -1,17 +1,27 @@
 /*
  * sort - IMAP SORT over the matches of a search (see sort.h).
  *
+ * The keys of a message never change while it has its UID (sizes and
+ * dates are in the index record; subject and addresses in the cache
+ * are written once), so what a sort took from the cache is kept for
+ * the session in a key table attached to the folder (folder_aux): the
+ * UIDs in ascending order and, per key kind used so far, a column of
+ * sent dates or of offsets into a string arena (case-mapped strings,
+ * each after its 4-byte length). Runs visit the view in UID order and
+ * walk the table with a cursor; messages the table lacks are collected
+ * and merged in after the run. A second sort reads no cache record.
+ *
+ * A string column also keeps the rank of each string among the column's
+ * strings (equal strings, equal ranks), computed when the column is
+ * used after strings were added: a sort compares numbers only.
+ *
  * Each match becomes a fixed-size entry: position, sequence number and
- * UID, then per criterion an 8-byte number or a SORT_PREFIX-byte prefix
- * of the case-mapped string and a length byte (SORT_PREFIX + 1 meaning
- * "longer"). An array of 32-bit entry indexes is sorted. Two long
- * strings with the same prefix cannot be ordered from the entries: the
- * first pass treats such a pair as equal and looks no further, which
- * keeps the order consistent and brings every group of them together;
- * the second pass re-reads the full strings of each group from the
- * cache and orders the group alone.
+ * UID, then 8 bytes per criterion: the number (dates biased to sort
+ * unsigned) or the string's rank. One string criterion is ordered by
+ * counting ranks, one other criterion by a radix sort of (value, entry)
+ * pairs, several criteria by qsort of entry indexes; entries are in
+ * view order, so ties stay in sequence order.
  */
-#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,29 +33,71 @@
 #include "sort.h"
 
 #define HDR_SIZE	12	/* pos, seq, uid */
-#define STR_SIZE	(SORT_PREFIX + 1)
-#define LONG_STR	(SORT_PREFIX + 1)
+#define KEY_SIZE	8
+#define NSTR		6	/* string kinds: see str_kind() */
+#define UNSET32		0xffffffffU
+#define UNSET64		INT64_MIN
+
+/* The session's keys of one folder (attached to it). */
+struct skeys {
+	uint32_t	 uidvalidity;
+	size_t		 n, cap;
+	uint32_t	*uid;		/* ascending */
+	int64_t		*date;		/* sent date or UNSET64; NULL: unused */
+	uint32_t	*str[NSTR];	/* arena offset or UNSET32; NULL: unused */
+	uint32_t	*rank[NSTR];	/* order of the strings (0: "") */
+	int		 ranked[NSTR];	/* rank[k] is up to date */
+	uint32_t	 nranks[NSTR];	/* the highest rank of rank[k] */
+	int		 ranking;	/* the column skeys_rank() sorts */
+	struct buf	 arena;		/* offset 0: the empty string */
+};
+
+/* Messages a run found missing from the table, in ascending UID. */
+struct pending {
+	size_t		 n, cap;
+	uint32_t	*uid;
+	int64_t		*date;
+	uint32_t	*str[NSTR];
+};
 
 struct sorter {
-	const struct search_env *env;
 	const struct sort_crit *crit;
 	size_t		 ncrit;
-	size_t		 koff[SORT_MAX_CRIT];
 	size_t		 esize;
-	int		 need_view;
+	int		 use_date, use_str[NSTR];
 	unsigned char	*ent;
 	size_t		 n, cap;
 	uint64_t	 modseq;	/* highest of the matches */
-	/* second pass: the group being ordered */
-	uint32_t	*gidx;		/* entry of each group slot */
-	uint32_t	*goff, *glen;	/* per slot and criterion, in arena */
-	struct buf	 arena;
+	struct skeys	*ks;
+	size_t		 cursor;	/* in ks, for the ascending UIDs */
+	struct pending	 pend;
+	uint64_t	 from_cache;	/* messages whose keys were kept */
 };
 
 static int
 is_string(int key)
 {
 	return key != SORT_ARRIVAL && key != SORT_DATE && key != SORT_SIZE;
+}
+
+/* The column of a string key. */
+static int
+str_kind(int key)
+{
+	switch (key) {
+	case SORT_SUBJECT:
+		return 0;
+	case SORT_FROM:
+		return 1;
+	case SORT_TO:
+		return 2;
+	case SORT_CC:
+		return 3;
+	case SORT_DISPLAYFROM:
+		return 4;
+	default:			/* SORT_DISPLAYTO */
+		return 5;
+	}
 }
 
 int
@@ -61,34 +113,34 @@ sort_key_parse(const char *atom)
 	return 0;
 }
 
-/* The string a criterion sorts on ("" without a view or field). */
+/* The string of column k ("" without a view or field). */
 static struct mime_str
-key_string(const struct mime_view *v, int key)
+kind_string(const struct mime_view *v, int k)
 {
 	struct mime_str s = { "", 0 };
 
 	if (v == NULL)
 		return s;
-	switch (key) {
-	case SORT_SUBJECT:
+	switch (k) {
+	case 0:
 		s = v->base_subject;
 		break;
-	case SORT_FROM:
+	case 1:
 		s.s = v->from.addr.s;
 		s.len = v->from.mbox_len;
 		break;
-	case SORT_TO:
+	case 2:
 		s.s = v->to.addr.s;
 		s.len = v->to.mbox_len;
 		break;
-	case SORT_CC:
+	case 3:
 		s.s = v->cc.addr.s;
 		s.len = v->cc.mbox_len;
 		break;
-	case SORT_DISPLAYFROM:
+	case 4:
 		s = v->from.display;
 		break;
-	case SORT_DISPLAYTO:
+	case 5:
 		s = v->to.display;
 		break;
 	}
@@ -97,27 +149,300 @@ key_string(const struct mime_view *v, int key)
 	return s;
 }
 
-/* i;ascii-casemap: a-z as A-Z. */
+/* ---- the key table ---- */
+
 static void
-casemap(unsigned char *dst, const char *src, size_t n)
+skeys_free(void *p)
 {
-	size_t i;
+	struct skeys *ks = p;
+	int k;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = c >= 'a' && c <= 'z' ? c - 32 : c;
+	if (ks == NULL)
+		return;
+	free(ks->uid);
+	free(ks->date);
+	for (k = 0; k < NSTR; k++) {
+		free(ks->str[k]);
+		free(ks->rank[k]);
 	}
+	buf_free(&ks->arena);
+	free(ks);
 }
 
-static uint64_t
-key_number(const struct msgrec *r, const struct mime_view *v, int key)
+static void
+skeys_clear(struct skeys *ks)
 {
-	int64_t t;
+	int k;
 
-	if (key == SORT_SIZE)
-		return r->size;
-	t = key == SORT_DATE ? search_sent_date(r, v) : r->internaldate;
+	free(ks->uid);
+	free(ks->date);
+	ks->uid = NULL;
+	ks->date = NULL;
+	for (k = 0; k < NSTR; k++) {
+		free(ks->str[k]);
+		free(ks->rank[k]);
+		ks->str[k] = ks->rank[k] = NULL;
+		ks->ranked[k] = 0;
+	}
+	ks->n = ks->cap = 0;
+	buf_reset(&ks->arena);
+	buf_append(&ks->arena, "\0\0\0", 4);
+}
+
+/*
+ * The folder's table. Started again when UIDVALIDITY changed or when
+ * it holds many UIDs the view no longer has (expunged).
+ */
+static struct skeys *
+skeys_get(struct folder *f)
+{
+	struct skeys *ks = folder_aux(f);
+	uint32_t uv = folder_state(f)->uidvalidity, count = folder_count(f);
+
+	if (ks == NULL) {
+		ks = mem_zalloc(1, sizeof(*ks));
+		skeys_clear(ks);
+		ks->uidvalidity = uv;
+		folder_set_aux(f, ks, skeys_free);
+	}
+	if (ks->uidvalidity != uv || ks->n > (size_t)count + count / 2 + 1024 ||
+	    ks->arena.len > UINT32_MAX / 2) {
+		skeys_clear(ks);
+		ks->uidvalidity = uv;
+	}
+	return ks;
+}
+
+static int64_t *
+col64_new(size_t cap)
+{
+	int64_t *c = mem_alloc(cap ? cap : 1, sizeof(int64_t));
+	size_t i;
+
+	for (i = 0; i < cap; i++)
+		c[i] = UNSET64;
+	return c;
+}
+
+static uint32_t *
+col32_new(size_t cap)
+{
+	uint32_t *c = mem_alloc(cap ? cap : 1, sizeof(uint32_t));
+
+	memset(c, 0xff, cap * sizeof(uint32_t));
+	return c;
+}
+
+/* Columns for the kinds this sort uses. */
+static void
+skeys_columns(struct skeys *ks, const struct sorter *so)
+{
+	int k;
+
+	if (so->use_date && ks->date == NULL)
+		ks->date = col64_new(ks->cap);
+	for (k = 0; k < NSTR; k++)
+		if (so->use_str[k] && ks->str[k] == NULL)
+			ks->str[k] = col32_new(ks->cap);
+}
+
+/* A case-mapped (i;ascii-casemap) copy of s in the arena: its offset. */
+static uint32_t
+arena_put(struct buf *arena, struct mime_str s)
+{
+	unsigned char *d;
+	uint32_t off, len;
+	size_t i;
+
+	if (s.len == 0)
+		return 0;
+	if (s.len > UINT32_MAX / 2 || arena->len > UINT32_MAX - 4 - s.len)
+		mem_fatal("sort: keys too large");
+	off = (uint32_t)arena->len;
+	len = (uint32_t)s.len;
+	buf_reserve(arena, 4 + s.len);
+	d = (unsigned char *)arena->data + arena->len;
+	memcpy(d, &len, 4);
+	for (i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.s[i];
+
+		d[4 + i] = c >= 'a' && c <= 'z' ? c - 32 : c;
+	}
+	arena->len += 4 + s.len;
+	return off;
+}
+
+static const unsigned char *
+arena_str(const struct skeys *ks, uint32_t off, uint32_t *len_r)
+{
+	const unsigned char *p = (const unsigned char *)ks->arena.data + off;
+
+	memcpy(len_r, p, 4);
+	return p + 4;
+}
+
+/* A slot of the pending list for uid. */
+static size_t
+pending_add(struct pending *pd, const struct sorter *so, uint32_t uid)
+{
+	size_t cap;
+	int k;
+
+	if (pd->n == pd->cap) {
+		cap = pd->cap ? pd->cap * 2 : 64;
+		pd->uid = mem_realloc(pd->uid, cap, sizeof(uint32_t));
+		if (so->use_date)
+			pd->date = mem_realloc(pd->date, cap, sizeof(int64_t));
+		for (k = 0; k < NSTR; k++)
+			if (so->use_str[k])
+				pd->str[k] = mem_realloc(pd->str[k], cap,
+				    sizeof(uint32_t));
+		pd->cap = cap;
+	}
+	pd->uid[pd->n] = uid;
+	if (so->use_date)
+		pd->date[pd->n] = UNSET64;
+	for (k = 0; k < NSTR; k++)
+		if (so->use_str[k])
+			pd->str[k][pd->n] = UNSET32;
+	return pd->n++;
+}
+
+static void
+pending_free(struct pending *pd)
+{
+	int k;
+
+	free(pd->uid);
+	free(pd->date);
+	for (k = 0; k < NSTR; k++)
+		free(pd->str[k]);
+	memset(pd, 0, sizeof(*pd));
+}
+
+/* Merge the pending messages into the table (both in ascending UID). */
+static void
+skeys_merge(struct skeys *ks, struct pending *pd)
+{
+	size_t n = ks->n + pd->n, i, j, o;
+	uint32_t *uid, *str[NSTR];
+	int64_t *date = NULL;
+	int k;
+
+	if (pd->n == 0)
+		return;
+	if (ks->n == 0 && (ks->date == NULL) == (pd->date == NULL)) {
+		for (k = 0; k < NSTR; k++)
+			if ((ks->str[k] == NULL) != (pd->str[k] == NULL))
+				break;
+		if (k == NSTR) {	/* the first run: take its arrays */
+			free(ks->uid);
+			free(ks->date);
+			ks->uid = pd->uid;
+			ks->date = pd->date;
+			for (k = 0; k < NSTR; k++) {
+				free(ks->str[k]);
+				ks->str[k] = pd->str[k];
+				pd->str[k] = NULL;
+				ks->ranked[k] = 0;
+			}
+			ks->n = ks->cap = pd->n;
+			pd->uid = NULL;
+			pd->date = NULL;
+			return;
+		}
+	}
+	if (n < ks->n || n > SIZE_MAX / 2)
+		mem_fatal("sort: too many keys");
+	uid = mem_alloc(n, sizeof(uint32_t));
+	if (ks->date != NULL)
+		date = col64_new(n);
+	for (k = 0; k < NSTR; k++)
+		str[k] = ks->str[k] != NULL ? col32_new(n) : NULL;
+	for (i = j = o = 0; o < n; o++) {
+		int old = j == pd->n || (i < ks->n && ks->uid[i] < pd->uid[j]);
+
+		uid[o] = old ? ks->uid[i] : pd->uid[j];
+		if (date != NULL)
+			date[o] = old ? ks->date[i] : pd->date != NULL ?
+			    pd->date[j] : UNSET64;
+		for (k = 0; k < NSTR; k++)
+			if (str[k] != NULL)
+				str[k][o] = old ? ks->str[k][i] :
+				    pd->str[k] != NULL ? pd->str[k][j] : UNSET32;
+		if (old)
+			i++;
+		else
+			j++;
+	}
+	free(ks->uid);
+	free(ks->date);
+	ks->uid = uid;
+	ks->date = date;
+	for (k = 0; k < NSTR; k++) {
+		free(ks->str[k]);
+		ks->str[k] = str[k];
+		ks->ranked[k] = 0;
+	}
+	ks->n = ks->cap = n;
+}
+
+/* Two slots of the column being ranked, by their strings. */
+static int
+cmp_slots(const void *pa, const void *pb, void *ctx)
+{
+	const struct skeys *ks = ctx;
+	const uint32_t *col = ks->str[ks->ranking];
+	const unsigned char *a, *b;
+	uint32_t la, lb;
+	int d;
+
+	a = arena_str(ks, col[*(const uint32_t *)pa], &la);
+	b = arena_str(ks, col[*(const uint32_t *)pb], &lb);
+	if ((d = memcmp(a, b, la < lb ? la : lb)) != 0)
+		return d;
+	return la < lb ? -1 : la > lb;
+}
+
+/*
+ * The order of the kept strings of column k: equal strings have equal
+ * ranks from 1, "" (also a message whose keys could not be read) rank
+ * 0. A sort then compares numbers; ranking again is needed only after
+ * strings were added. Slot numbers are sorted (4 bytes each, little
+ * memory to touch) by the strings they point to.
+ */
+static void
+skeys_rank(struct skeys *ks, int k)
+{
+	const uint32_t *col = ks->str[k];
+	uint32_t *slots, r = 0;
+	size_t i, m = 0;
+
+	if (ks->ranked[k])
+		return;
+	free(ks->rank[k]);
+	ks->rank[k] = mem_zalloc(ks->n ? ks->n : 1, sizeof(uint32_t));
+	slots = mem_alloc(ks->n ? ks->n : 1, sizeof(uint32_t));
+	for (i = 0; i < ks->n; i++)
+		if (col[i] != UNSET32 && col[i] != 0)
+			slots[m++] = (uint32_t)i;
+	ks->ranking = k;
+	qsort_r(slots, m, sizeof(uint32_t), cmp_slots, ks);
+	for (i = 0; i < m; i++) {
+		if (i == 0 || cmp_slots(&slots[i - 1], &slots[i], ks) != 0)
+			r++;
+		ks->rank[k][slots[i]] = r;
+	}
+	ks->nranks[k] = r;
+	free(slots);
+	ks->ranked[k] = 1;
+}
+
+/* ---- entries ---- */
+
+static uint64_t
+biased(int64_t t)
+{
 	return (uint64_t)t ^ ((uint64_t)1 << 63);	/* signed order */
 }
 
@@ -125,12 +450,15 @@ static int
 add_entry(struct search_msg *m, void *ctx)
 {
 	struct sorter *so = ctx;
+	struct skeys *ks = so->ks;
 	const struct msgrec *r = search_msg_record(m);
 	const struct mime_view *v = NULL;
+	int have_view = 0, pend, kept = 1, k;
 	unsigned char *e;
-	uint32_t h[3];
+	uint32_t h[3], *sc;
 	uint64_t num;
-	size_t i;
+	int64_t *dc;
+	size_t i, slot;
 
 	if (so->n == so->cap) {
 		so->cap = so->cap ? so->cap * 2 : 256;
@@ -143,23 +471,47 @@ add_entry(struct search_msg *m, void *ctx)
 	memcpy(e, h, HDR_SIZE);
 	if (r->modseq > so->modseq)
 		so->modseq = r->modseq;
-	if (so->need_view && search_msg_view(m, &v) != 1)
-		v = NULL;
+	while (so->cursor < ks->n && ks->uid[so->cursor] < r->uid)
+		so->cursor++;
+	pend = so->cursor == ks->n || ks->uid[so->cursor] != r->uid;
+	slot = pend ? pending_add(&so->pend, so, r->uid) : so->cursor;
 	for (i = 0; i < so->ncrit; i++) {
-		unsigned char *k = e + so->koff[i];
-		struct mime_str s;
+		int key = so->crit[i].key;
 
-		if (!is_string(so->crit[i].key)) {
-			num = key_number(r, v, so->crit[i].key);
-			memcpy(k, &num, 8);
-			continue;
+		num = 0;		/* strings: their rank, after the run */
+		if (key == SORT_SIZE) {
+			num = r->size;
+		} else if (key == SORT_ARRIVAL) {
+			num = biased(r->internaldate);
+		} else if (key == SORT_DATE) {
+			dc = pend ? &so->pend.date[slot] : &ks->date[slot];
+			if (*dc == UNSET64) {
+				if (!have_view++ && search_msg_view(m, &v) != 1)
+					v = NULL;
+				kept = 0;
+				num = biased(search_sent_date(r, v));
+				if (v != NULL)
+					*dc = search_sent_date(r, v);
+			} else {
+				num = biased(*dc);
+			}
+		} else {
+			k = str_kind(key);
+			sc = pend ? &so->pend.str[k][slot] : &ks->str[k][slot];
+			if (*sc == UNSET32) {
+				if (!have_view++ && search_msg_view(m, &v) != 1)
+					v = NULL;
+				kept = 0;
+				if (v != NULL) {
+					*sc = arena_put(&ks->arena,
+					    kind_string(v, k));
+					ks->ranked[k] = 0;
+				}
+			}
 		}
-		s = key_string(v, so->crit[i].key);
-		memset(k, 0, SORT_PREFIX);
-		casemap(k, s.s, s.len < SORT_PREFIX ? s.len : SORT_PREFIX);
-		k[SORT_PREFIX] = (unsigned char)(s.len > SORT_PREFIX ?
-		    LONG_STR : s.len);
+		memcpy(e + HDR_SIZE + i * KEY_SIZE, &num, KEY_SIZE);
 	}
+	so->from_cache += kept;
 	so->n++;
 	return 0;
 }
@@ -170,153 +522,144 @@ entry(const struct sorter *so, uint32_t i)
 	return so->ent + (size_t)i * so->esize;
 }
 
-static uint32_t
-entry_pos(const struct sorter *so, uint32_t i)
+/* After the run: the ranks of the string criteria into the entries. */
+static void
+fill_ranks(struct sorter *so)
 {
-	uint32_t pos;
+	struct skeys *ks = so->ks;
+	unsigned char *e;
+	uint32_t uid;
+	uint64_t num;
+	size_t i, c, slot = 0;
+	int k;
 
-	memcpy(&pos, entry(so, i), 4);
-	return pos;
-}
-
-/*
- * Compare criterion c of two entries: <0, 0, >0, or 2 with *open_r set
- * when both strings are longer than their equal prefixes.
- */
-static int
-cmp_compact(const struct sorter *so, const unsigned char *a,
-    const unsigned char *b, size_t c, int *open_r)
-{
-	const unsigned char *ka = a + so->koff[c], *kb = b + so->koff[c];
-	uint64_t x, y;
-	int d;
-
-	*open_r = 0;
-	if (!is_string(so->crit[c].key)) {
-		memcpy(&x, ka, 8);
-		memcpy(&y, kb, 8);
-		return x < y ? -1 : x > y;
+	for (c = 0; c < so->ncrit; c++)
+		if (is_string(so->crit[c].key))
+			skeys_rank(ks, str_kind(so->crit[c].key));
+	for (i = 0; i < so->n; i++) {
+		e = so->ent + i * so->esize;
+		memcpy(&uid, e + 8, 4);
+		while (slot < ks->n && ks->uid[slot] < uid)
+			slot++;
+		for (c = 0; c < so->ncrit; c++) {
+			if (!is_string(so->crit[c].key))
+				continue;
+			k = str_kind(so->crit[c].key);
+			num = slot < ks->n && ks->uid[slot] == uid ?
+			    ks->rank[k][slot] : 0;
+			memcpy(e + HDR_SIZE + c * KEY_SIZE, &num, KEY_SIZE);
+		}
 	}
-	memcpy(&x, ka, 8);		/* most strings differ early */
-	memcpy(&y, kb, 8);
-	if (x != y)
-		return be64toh(x) < be64toh(y) ? -1 : 1;
-	if ((d = memcmp(ka + 8, kb + 8, SORT_PREFIX - 8)) != 0)
-		return d < 0 ? -1 : 1;
-	if (ka[SORT_PREFIX] == LONG_STR && kb[SORT_PREFIX] == LONG_STR) {
-		*open_r = 1;
-		return 0;
-	}
-	return ka[SORT_PREFIX] < kb[SORT_PREFIX] ? -1 :
-	    ka[SORT_PREFIX] > kb[SORT_PREFIX];
 }
 
 static int
-cmp_first(const void *pa, const void *pb, void *ctx)
+cmp_entries(const void *pa, const void *pb, void *ctx)
 {
 	const struct sorter *so = ctx;
-	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
-	const unsigned char *a = entry(so, ia), *b = entry(so, ib);
-	int d, open;
+	const unsigned char *a = entry(so, *(const uint32_t *)pa);
+	const unsigned char *b = entry(so, *(const uint32_t *)pb);
+	uint64_t x, y;
 	size_t c;
 
 	for (c = 0; c < so->ncrit; c++) {
-		d = cmp_compact(so, a, b, c, &open);
-		if (open)
-			return 0;
-		if (d != 0)
-			return so->crit[c].reverse ? -d : d;
+		memcpy(&x, a + HDR_SIZE + c * KEY_SIZE, 8);
+		memcpy(&y, b + HDR_SIZE + c * KEY_SIZE, 8);
+		if (x != y)
+			return (x < y) != so->crit[c].reverse ? -1 : 1;
 	}
-	return entry_pos(so, ia) < entry_pos(so, ib) ? -1 :
-	    entry_pos(so, ia) > entry_pos(so, ib);
+	/* entries are in view order: ties by sequence number */
+	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
 }
 
-/* Full comparison of two group slots. */
-static int
-cmp_full(const void *pa, const void *pb, void *ctx)
+/* LSD radix sort, a byte at a time; bytes equal in all are skipped. */
+static void
+radix_sort(uint64_t *a, size_t n)
 {
-	const struct sorter *so = ctx;
-	uint32_t sa = *(const uint32_t *)pa, sb = *(const uint32_t *)pb;
-	const unsigned char *a = entry(so, so->gidx[sa]);
-	const unsigned char *b = entry(so, so->gidx[sb]);
-	size_t c, la, lb, ka, kb;
-	int d, open;
+	uint64_t *tmp = mem_alloc(n, sizeof(uint64_t)), *src = a, *dst = tmp, *t;
+	size_t count[256], i, sum, c;
+	unsigned sh;
 
-	for (c = 0; c < so->ncrit; c++) {
-		d = cmp_compact(so, a, b, c, &open);
-		if (open) {
-			ka = sa * so->ncrit + c;
-			kb = sb * so->ncrit + c;
-			la = so->glen[ka];
-			lb = so->glen[kb];
-			d = memcmp(so->arena.data + so->goff[ka],
-			    so->arena.data + so->goff[kb], la < lb ? la : lb);
-			if (d == 0)
-				d = la < lb ? -1 : la > lb;
-			else
-				d = d < 0 ? -1 : 1;
+	for (sh = 0; sh < 64; sh += 8) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i] >> sh) & 255]++;
+		if (count[(src[0] >> sh) & 255] == n)
+			continue;
+		for (i = sum = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
 		}
-		if (d != 0)
-			return so->crit[c].reverse ? -d : d;
+		for (i = 0; i < n; i++)
+			dst[count[(src[i] >> sh) & 255]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
 	}
-	la = entry_pos(so, so->gidx[sa]);
-	lb = entry_pos(so, so->gidx[sb]);
-	return la < lb ? -1 : la > lb;
+	if (src != a)
+		memcpy(a, src, n * sizeof(uint64_t));
+	free(tmp);
 }
 
 /*
- * Order idx[0..n), a group the first pass could not, by full strings
- * read again through reader m.
+ * The order of the entries into idx. One string criterion is ordered
+ * by counting its ranks; one other criterion whose values span
+ * less than 2^32 (ranks, sizes, dates of 136 years) is sorted as
+ * (value, entry) pairs in one 64-bit number; otherwise qsort.
  */
-static int
-order_group(struct sorter *so, struct search_msg *m, uint32_t *idx,
-    size_t n, char **why_r)
+static void
+order(struct sorter *so, uint32_t *idx)
 {
-	const struct mime_view *v;
-	uint32_t *slots = mem_alloc(n, sizeof(uint32_t));
-	size_t i, c;
-	int rc = 0, got;
+	uint64_t lo = UINT64_MAX, hi = 0, x, *w;
+	uint32_t *start, nr;
+	size_t i;
 
-	so->gidx = mem_alloc(n, sizeof(uint32_t));
-	so->goff = mem_alloc(n, so->ncrit * sizeof(uint32_t));
-	so->glen = mem_alloc(n, so->ncrit * sizeof(uint32_t));
-	buf_reset(&so->arena);
-	for (i = 0; i < n && rc == 0; i++) {
-		so->gidx[i] = idx[i];
-		slots[i] = (uint32_t)i;
-		rc = search_msg_load(m, entry_pos(so, idx[i]), why_r);
-		if (rc <= 0) {
-			if (rc == 0 && why_r != NULL)
-				*why_r = mem_strdup("sort: message gone");
-			rc = -1;
-			break;
+	if (so->ncrit == 1 && is_string(so->crit[0].key)) {
+		/* ranks 0..nr: a counting sort, stable (ties in view order) */
+		nr = so->ks->nranks[str_kind(so->crit[0].key)];
+		start = mem_zalloc((size_t)nr + 2, sizeof(uint32_t));
+		for (i = 0; i < so->n; i++) {
+			memcpy(&x, entry(so, (uint32_t)i) + HDR_SIZE, 8);
+			if (so->crit[0].reverse)
+				x = nr - x;
+			start[x + 1]++;
 		}
-		rc = 0;
-		got = search_msg_view(m, &v);
-		for (c = 0; c < so->ncrit; c++) {
-			struct mime_str s = key_string(got ? v : NULL,
-			    so->crit[c].key);
-
-			if (so->arena.len > UINT32_MAX - s.len)
-				mem_fatal("sort: keys too large");
-			so->goff[i * so->ncrit + c] = (uint32_t)so->arena.len;
-			so->glen[i * so->ncrit + c] = (uint32_t)s.len;
-			buf_reserve(&so->arena, s.len);
-			casemap((unsigned char *)so->arena.data + so->arena.len,
-			    s.s, s.len);
-			so->arena.len += s.len;
+		for (i = 1; i <= (size_t)nr + 1; i++)
+			start[i] += start[i - 1];
+		for (i = 0; i < so->n; i++) {
+			memcpy(&x, entry(so, (uint32_t)i) + HDR_SIZE, 8);
+			if (so->crit[0].reverse)
+				x = nr - x;
+			idx[start[x]++] = (uint32_t)i;
 		}
+		free(start);
+		return;
 	}
-	if (rc == 0) {
-		qsort_r(slots, n, sizeof(uint32_t), cmp_full, so);
-		for (i = 0; i < n; i++)
-			idx[i] = so->gidx[slots[i]];
+	for (i = 0; so->ncrit == 1 && i < so->n; i++) {
+		memcpy(&x, entry(so, (uint32_t)i) + HDR_SIZE, 8);
+		if (x < lo)
+			lo = x;
+		if (x > hi)
+			hi = x;
 	}
-	free(slots);
-	free(so->gidx);
-	free(so->goff);
-	free(so->glen);
-	return rc;
+	if (so->ncrit != 1 || hi - lo > UINT32_MAX) {
+		for (i = 0; i < so->n; i++)
+			idx[i] = (uint32_t)i;
+		qsort_r(idx, so->n, sizeof(uint32_t), cmp_entries, so);
+		return;
+	}
+	w = mem_alloc(so->n, sizeof(uint64_t));
+	for (i = 0; i < so->n; i++) {
+		memcpy(&x, entry(so, (uint32_t)i) + HDR_SIZE, 8);
+		x -= lo;
+		if (so->crit[0].reverse)
+			x = (hi - lo) - x;
+		w[i] = x << 32 | i;
+	}
+	radix_sort(w, so->n);
+	for (i = 0; i < so->n; i++)
+		idx[i] = (uint32_t)w[i];
+	free(w);
 }
 
 static int
@@ -332,7 +675,7 @@ setup(struct sorter *so, const struct sort_crit *crit, size_t ncrit,
 	}
 	so->crit = crit;
 	so->ncrit = ncrit;
-	so->esize = HDR_SIZE;
+	so->esize = HDR_SIZE + ncrit * KEY_SIZE;
 	for (i = 0; i < ncrit; i++) {
 		if (crit[i].key < SORT_ARRIVAL ||
 		    crit[i].key > SORT_DISPLAYTO) {
@@ -340,10 +683,10 @@ setup(struct sorter *so, const struct sort_crit *crit, size_t ncrit,
 				*why_r = mem_strdup("unknown sort criterion");
 			return -1;
 		}
-		so->koff[i] = so->esize;
-		so->esize += is_string(crit[i].key) ? STR_SIZE : 8;
-		if (crit[i].key != SORT_ARRIVAL && crit[i].key != SORT_SIZE)
-			so->need_view = 1;
+		if (crit[i].key == SORT_DATE)
+			so->use_date = 1;
+		else if (is_string(crit[i].key))
+			so->use_str[str_kind(crit[i].key)] = 1;
 	}
 	return 0;
 }
@@ -354,37 +697,25 @@ sort_run(const struct search_env *env, struct search_node *tree,
     char **why_r)
 {
 	struct sorter so;
-	struct search_msg *reader = NULL;
 	uint32_t *idx = NULL, p[3];
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	memset(&so, 0, sizeof(so));
-	so.env = env;
 	if (setup(&so, crit, ncrit, why_r) < 0)
 		return -1;
+	so.ks = skeys_get(env->folder);
+	skeys_columns(so.ks, &so);
 	rc = search_each(env, tree, add_entry, &so, &res->stats, why_r);
+	if (rc == 0)
+		skeys_merge(so.ks, &so.pend);
+	pending_free(&so.pend);
 	if (rc == 0 && so.n > 0) {
+		fill_ranks(&so);
 		idx = mem_alloc(so.n, sizeof(uint32_t));
-		for (i = 0; i < so.n; i++)
-			idx[i] = (uint32_t)i;
-		qsort_r(idx, so.n, sizeof(uint32_t), cmp_first, &so);
-		for (i = 0; i < so.n && rc == 0; i = j) {
-			for (j = i + 1; j < so.n &&
-			    cmp_first(&idx[i], &idx[j], &so) == 0; j++)
-				;
-			if (j - i < 2)
-				continue;
-			if (reader == NULL)
-				reader = search_msg_new(env);
-			rc = order_group(&so, reader, idx + i, j - i, why_r);
-		}
+		order(&so, idx);
 	}
-	if (reader != NULL) {
-		res->stats.caches += search_msg_stats(reader)->caches;
-		res->stats.files += search_msg_stats(reader)->files;
-		search_msg_free(reader);
-	}
+	res->stats.kept += so.from_cache;
 	if (rc == 0 && so.modseq > res->highest_modseq)
 		res->highest_modseq = so.modseq;
 	if (rc == 0 && so.n > 0) {
@@ -402,6 +733,5 @@ sort_run(const struct search_env *env, struct search_node *tree,
 	}
 	free(idx);
 	free(so.ent);
-	buf_free(&so.arena);
 	return rc;
 }

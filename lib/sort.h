@@ -23,19 +23,27 @@
  *	every criterion are in ascending sequence order, REVERSE or not.
  *
  *	Nothing is parsed: numbers come from the index record, strings and
- *	the sent date from the cache. Each match keeps a compact key only:
- *	8 bytes per numeric criterion and SORT_PREFIX bytes plus a length
- *	byte per string criterion, with position, sequence number and UID
- *	(12 bytes): 20 bytes for SORT (DATE), 45 for SORT (SUBJECT). A 4-byte
- *	index per match is what is sorted. Messages whose string prefixes
- *	tie are ordered again in a second pass that re-reads the full keys
- *	from the cache for those groups only.
+ *	the sent date from the cache. What a sort takes from the cache is
+ *	kept for the session with the open folder (folder_aux(), by UID,
+ *	until folder_close()): only the key kinds used so far, the strings
+ *	already case-mapped. A later sort reads no cache record for the
+ *	messages it has keys for (res->stats.kept counts them) and only the
+ *	new ones, such as those delivered since; keys of expunged messages
+ *	are dropped when they are many. Keys of a message whose cache record
+ *	is damaged come from a parse of its file (search_msg_view()); they
+ *	are not kept when neither can be read.
+ *
+ *	Kept strings are ranked (a sort of the column, again only after
+ *	strings were added), so a sort compares numbers: each match keeps
+ *	an entry of 12 bytes (position, sequence number, UID) and 8 per
+ *	criterion (the number or the rank).
  * MEMORY
  *	The result (search.h, 12 bytes per match) belongs to the caller.
- *	During the run: the entries, the index and qsort's copy of it, and
- *	the full strings of the largest group of tied prefixes. Measured on
- *	200,000 messages (t/bench/search-bench.c): 7.4 MB for SORT (DATE),
- *	12.2 MB for SORT (SUBJECT), result included.
+ *	Kept for the session: 4 bytes per message for its UID and, per key
+ *	kind used, 8 bytes (DATE) or 8 bytes and the string with a 4-byte
+ *	length (the others: offset, rank). During the run: the entries and
+ *	an index per match (plus a count per rank, or 16 bytes per match
+ *	for a radix sort, or qsort's copy of the index).
  * ERRORS
  *	As search_run(); also -1 for an unknown criterion or more than
  *	SORT_MAX_CRIT of them.
@@ -48,7 +56,6 @@
 #include "search.h"
 
 #define SORT_MAX_CRIT	16
-#define SORT_PREFIX	32
 
 enum sort_key {
 	SORT_ARRIVAL = 1,

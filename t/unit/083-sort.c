@@ -1,11 +1,17 @@
 /*
  * Unit tests: SORT with every criterion, REVERSE, several criteria,
- * ties (sequence order, REVERSE or not), subjects that agree beyond the
- * compact key's prefix, and a search program restricting the sort.
+ * ties (sequence order, REVERSE or not), long subjects that agree on
+ * their first bytes, a search program restricting the sort; keys kept
+ * for the session (reused, merged after a partial sort, with messages
+ * appended and expunged by another session in between) and damaged
+ * cache records falling back to the message file.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/store_fixture.h"
 #include "lib/tap.h"
@@ -40,7 +46,7 @@ static const struct {
 	{ JAN1 + 3 * DAY,
 	  "Date: Wed, 03 Jan 2024 10:00:00 +0000\n"
 	  "From: alice@a.org\nSubject:\n", 1000 },
-	/* 6-9: subjects equal on more than SORT_PREFIX bytes */
+	/* 6-9: long subjects equal at the start */
 	{ JAN1 + 5 * DAY,
 	  "Date: Fri, 05 Jan 2024 10:00:00 +0000\nSubject: The quarterly "
 	  "report of the northern division: version B\n", 10 },
@@ -70,7 +76,7 @@ deliver_all(void)
 		st_deliver(&st, m.data, msgs[i].arrival, 0, 0);
 	}
 	buf_free(&m);
-	st_folder(&st);
+	env.folder = st_folder(&st);
 }
 
 /* "REVERSE DATE SUBJECT" into criteria. */
@@ -170,20 +176,37 @@ test_criteria(void)
 	buf_free(&got);
 }
 
-/* Only the group of long equal prefixes is read a second time. */
+/* Keys read from the cache once are kept for the next sorts. */
 static void
-test_second_pass(void)
+test_kept(void)
 {
 	struct search_result res;
 	struct buf got = BUF_INIT;
 
+	env.folder = st_folder(&st);	/* a new session: nothing kept */
 	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "5 1 3 2 4 9 7 8 6", "first SORT (SUBJECT)");
 	tap_is_int((long long)res.stats.records, 9, "records read once");
-	tap_is_int((long long)res.stats.caches, 9 + 4,
-	    "the four long subjects read again");
+	tap_is_int((long long)res.stats.caches, 9, "every cache record read");
+	tap_is_int((long long)res.stats.kept, 0, "nothing kept yet");
+	search_result_free(&res);
+	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "5 1 3 2 4 9 7 8 6", "second SORT (SUBJECT)");
+	tap_is_int((long long)res.stats.caches, 0, "no cache record read");
+	tap_is_int((long long)res.stats.kept, 9, "every key kept");
+	search_result_free(&res);
+	sort("REVERSE SUBJECT", "6:9", &got, &res);
+	tap_is_str(got.data, "6 7 8 9", "REVERSE SUBJECT from kept keys");
+	tap_is_int((long long)res.stats.caches, 0, "still no cache read");
 	search_result_free(&res);
 	sort("DATE", "ALL", &got, &res);
-	tap_is_int((long long)res.stats.caches, 9, "no second pass for DATE");
+	tap_is_str(got.data, "4 1 5 3 2 9 7 6 8", "SORT (DATE): a new kind");
+	tap_is_int((long long)res.stats.caches, 9, "read for the dates");
+	search_result_free(&res);
+	sort("SUBJECT REVERSE DATE", "6:9", &got, &res);
+	tap_is_str(got.data, "9 8 7 6", "both kinds kept");
+	tap_is_int((long long)res.stats.caches, 0, "no cache read");
+	tap_is_int((long long)res.stats.kept, 4, "four kept");
 	search_result_free(&res);
 	sort("ARRIVAL SIZE", "ALL", &got, &res);
 	tap_is_int((long long)res.stats.caches, 0,
@@ -194,6 +217,259 @@ test_second_pass(void)
 	tap_ok(res.n == 2 && res.uid[0] == 3 && res.uid[1] == 2 &&
 	    res.pos[0] == 2 && res.pos[1] == 1, "UIDs and positions follow");
 	search_result_free(&res);
+	buf_free(&got);
+}
+
+/* A subset first, then the rest: keys merged in UID order. */
+static void
+test_partial(void)
+{
+	struct search_result res;
+	struct buf got = BUF_INIT;
+
+	env.folder = st_folder(&st);
+	sort("FROM", "2:3", &got, &res);
+	tap_is_str(got.data, "2 3", "SORT (FROM) of two");
+	search_result_free(&res);
+	sort("FROM", "7:9", &got, &res);
+	tap_is_int((long long)res.stats.kept, 0, "others not kept yet");
+	search_result_free(&res);
+	sort("FROM", "ALL", &got, &res);
+	tap_is_str(got.data, "6 7 8 9 2 5 3 4 1", "SORT (FROM) of all");
+	tap_is_int((long long)res.stats.kept, 5, "five kept");
+	tap_is_int((long long)res.stats.caches, 4, "four read");
+	search_result_free(&res);
+	sort("REVERSE FROM", "ALL", &got, &res);
+	tap_is_str(got.data, "1 4 3 2 5 6 7 8 9", "REVERSE FROM, all kept");
+	tap_is_int((long long)res.stats.kept, 9, "nine kept");
+	search_result_free(&res);
+	buf_free(&got);
+}
+
+static int
+want_deleted(const struct msgrec *r, void *ctx)
+{
+	(void)ctx;
+	return (r->flags & MSG_DELETED) != 0;
+}
+
+/* Another session delivers and expunges between two sorts. */
+static void
+test_changes(void)
+{
+	struct folder_changes ch;
+	struct search_result res;
+	struct buf got = BUF_INIT;
+	struct folder *other = NULL;
+	struct msgrec r;
+	char *why = NULL;
+
+	env.folder = st_folder(&st);
+	sort("SUBJECT", "ALL", &got, &res);
+	search_result_free(&res);
+	tap_ok(st_deliver(&st, "Date: Sat, 06 Jan 2024 10:00:00 +0000\n"
+	    "From: amy@a.org\nSubject: Re: [x] Aardvark\n\nhi\n",
+	    JAN1 + 6 * DAY, 0, 0) == 10, "message 10 delivered");
+	memset(&ch, 0, sizeof(ch));
+	tap_ok(folder_refresh(st.f, &ch, NULL, NULL, &why) == 0 &&
+	    ch.appended == 1, "the session sees it");
+	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "5 10 1 3 2 4 9 7 8 6", "sorted in");
+	tap_is_int((long long)res.stats.kept, 9, "nine kept");
+	tap_is_int((long long)res.stats.caches, 1, "one cache record read");
+	search_result_free(&res);
+
+	if (folder_open(st.fx.store, &st.a, "INBOX", 0, &other, &why) != 1) {
+		tap_ok(0, "second session: %s", why);
+		free(why);
+		return;
+	}
+	folder_store(other, 1, MSG_DELETED, 0, 0, 0, 0, &r, NULL);
+	folder_store(other, 6, MSG_DELETED, 0, 0, 0, 0, &r, NULL);
+	tap_is_int(folder_expunge(other, want_deleted, NULL, NULL, &why), 2,
+	    "another session expunges UIDs 2 and 7");
+	folder_close(other);
+	memset(&ch, 0, sizeof(ch));
+	tap_ok(folder_refresh(st.f, &ch, NULL, NULL, &why) == 0 &&
+	    ch.rewritten && folder_count(st.f) == 8, "the session sees it");
+	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "4 8 1 2 3 7 6 5", "sorted without them");
+	tap_is_int((long long)res.stats.kept, 8, "all kept");
+	tap_is_int((long long)res.stats.caches, 0, "no cache record read");
+	search_result_free(&res);
+	sort("REVERSE DATE", "ALL", &got, &res);
+	tap_is_str(got.data, "8 6 5 7 2 1 4 3", "REVERSE DATE after expunge");
+	search_result_free(&res);
+	free(why);
+	buf_free(&got);
+}
+
+/* The folder's cache file: the newest cache.N. */
+static void
+cache_path(struct buf *path)
+{
+	DIR *d = opendir(folder_dir(st.f));
+	struct dirent *e;
+	long gen, best = -1;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "cache.", 6) == 0 &&
+		    (gen = strtol(e->d_name + 6, NULL, 10)) > best)
+			best = gen;
+	if (d != NULL)
+		closedir(d);
+	buf_reset(path);
+	buf_printf(path, "%s/cache.%ld", folder_dir(st.f), best);
+}
+
+/* Flip a payload byte of the cache record of view position pos. */
+static int
+damage_cache(uint32_t pos)
+{
+	struct buf path = BUF_INIT;
+	struct msgrec r;
+	unsigned char c;
+	off_t at;
+	int fd, ok = 0;
+
+	if (folder_record(st.f, pos, &r, NULL) != 1)
+		return 0;
+	cache_path(&path);
+	at = (off_t)r.cache_off + 8 + r.cache_len / 2;
+	if ((fd = open(path.data, O_RDWR)) >= 0 && pread(fd, &c, 1, at) == 1) {
+		c ^= 0x20;
+		ok = pwrite(fd, &c, 1, at) == 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_free(&path);
+	return ok;
+}
+
+/* A damaged cache record: the keys come from the message file. */
+static void
+test_damaged(void)
+{
+	struct search_result res;
+	struct buf got = BUF_INIT, a = BUF_INIT;
+	struct msgrec r;
+	const void *p;
+	size_t len;
+
+	env.folder = st_folder(&st);
+	tap_ok(folder_record(st.f, 0, &r, NULL) == 1 &&
+	    folder_cache(st.f, &r, &a, NULL) == 1 &&
+	    folder_cache_ref(st.f, &r, &p, &len, NULL) == 1 &&
+	    len == a.len && memcmp(p, a.data, len) == 0,
+	    "folder_cache_ref gives folder_cache's payload");
+	tap_ok(damage_cache(1) && damage_cache(4), "two cache records damaged");
+	env.folder = st_folder(&st);
+	tap_ok(folder_record(st.f, 1, &r, NULL) == 1 &&
+	    folder_cache_ref(st.f, &r, &p, &len, NULL) == -1,
+	    "the damage is seen");
+	env.folder = st_folder(&st);
+	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "4 8 1 2 3 7 6 5", "SORT (SUBJECT) unchanged");
+	tap_is_int((long long)res.stats.files, 2, "two message files parsed");
+	search_result_free(&res);
+	sort("FROM", "ALL", &got, &res);
+	tap_is_int((long long)res.stats.files, 2, "again for FROM");
+	search_result_free(&res);
+	sort("SUBJECT", "ALL", &got, &res);
+	tap_is_str(got.data, "4 8 1 2 3 7 6 5", "again, from kept keys");
+	tap_is_int((long long)res.stats.files, 0, "no file read");
+	tap_is_int((long long)res.stats.kept, 8, "all kept");
+	search_result_free(&res);
+	buf_free(&a);
+	buf_free(&got);
+}
+
+/* Subjects of test_many: common prefixes, ties, numbers. */
+static const char *const forms[] = {
+	"Invoice %d", "invoice %d", "INVOICE %d0",
+	"Report of the northern division for quarter %d",
+	"report of the northern division for quarter %d", "%d", "a%d",
+	"Invoice", "b", "Zz %d", "invoice %d ", "Invoice %d x"
+};
+
+/* The subject of test message i, raw or as its sort key. */
+static void
+many_subject(int i, int key, char *out, size_t size)
+{
+	size_t k;
+
+	snprintf(out, size, forms[i % 12], (i * 7) % 13);
+	if (!key)
+		return;
+	k = strlen(out);
+	while (k > 0 && out[k - 1] == ' ')	/* base subject: trimmed */
+		out[--k] = '\0';
+	for (k = 0; out[k]; k++)
+		if (out[k] >= 'a' && out[k] <= 'z')
+			out[k] -= 32;
+}
+
+static int many_reverse;
+
+static int
+cmp_many(const void *a, const void *b)
+{
+	char x[128], y[128];
+	int ia = *(const int *)a, ib = *(const int *)b, d;
+
+	many_subject(ia, 1, x, sizeof(x));
+	many_subject(ib, 1, y, sizeof(y));
+	if ((d = strcmp(x, y)) != 0)
+		return many_reverse ? -d : d;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/* Many subjects with long common prefixes and ties, against qsort. */
+static void
+test_many(void)
+{
+	struct search_result res;
+	struct buf got = BUF_INIT, want = BUF_INIT, m = BUF_INIT;
+	char subj[128], prog[64];
+	int order[96], i, n = 96, first;
+
+	for (i = 0; i < n; i++) {
+		many_subject(i, 0, subj, sizeof(subj));
+		buf_reset(&m);
+		buf_printf(&m, "Date: Fri, 05 Jan 2024 10:00:00 +0000\n"
+		    "Subject: %s\n\nbody\n", subj);
+		if (st_deliver(&st, m.data, JAN1, 0, 0) == 0)
+			break;
+		order[i] = i;
+	}
+	tap_is_int(i, n, "%d messages delivered", n);
+	env.folder = st_folder(&st);
+	first = (int)folder_count(st.f) - n + 1;
+	snprintf(prog, sizeof(prog), "%d:*", first);
+	for (many_reverse = 0; many_reverse < 2; many_reverse++) {
+		qsort(order, (size_t)n, sizeof(int), cmp_many);
+		buf_reset(&want);
+		for (i = 0; i < n; i++)
+			buf_printf(&want, "%s%d", i ? " " : "", first + order[i]);
+		sort(many_reverse ? "REVERSE SUBJECT" : "SUBJECT", prog, &got,
+		    &res);
+		tap_is_str(got.data, want.data, "SORT (%sSUBJECT) of %d",
+		    many_reverse ? "REVERSE " : "", n);
+		search_result_free(&res);
+		sort("SUBJECT", "ALL", &got, &res);
+		search_result_free(&res);
+		sort(many_reverse ? "REVERSE SUBJECT" : "SUBJECT", prog, &got,
+		    &res);
+		tap_is_str(got.data, want.data, "again from kept keys");
+		tap_is_int((long long)res.stats.kept, n, "all kept");
+		search_result_free(&res);
+		sort(many_reverse ? "REVERSE SUBJECT DATE" : "SUBJECT ARRIVAL",
+		    prog, &got, &res);
+		tap_is_str(got.data, want.data, "two criteria, the same");
+		search_result_free(&res);
+	}
+	buf_free(&want);
+	buf_free(&m);
 	buf_free(&got);
 }
 
@@ -210,7 +486,11 @@ main(void)
 	memset(&env, 0, sizeof(env));
 	env.folder = st.f;
 	test_criteria();
-	test_second_pass();
+	test_kept();
+	test_partial();
+	test_changes();
+	test_damaged();
+	test_many();
 	st_close(&st);
 	return tap_done();
 }
