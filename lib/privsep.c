@@ -1,20 +1,26 @@
 /* privsep - give up root for good; see privsep.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "be.h"
 #include "buf.h"
+#include "log.h"
 #include "privsep.h"
 
 #define GROUPS_MAX	256	/* supplementary groups examined */
@@ -410,4 +416,96 @@ privsep_get_str(struct privsep_rd *rd, char *dst, size_t size)
 	}
 	memcpy(dst, s, len);
 	dst[len] = '\0';
+}
+
+/* ---- the split, both sides ---- */
+
+int
+privsep_preauth_fork(int *ctl_r, int *data_r, int *pid_r, char **why_r)
+{
+	int ctl[2], data[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+		return fail(why_r, "socketpair:");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) < 0) {
+		fail(why_r, "socketpair:");
+		goto close_ctl;
+	}
+	if ((pid = fork()) < 0) {
+		fail(why_r, "fork:");
+		close(data[0]);
+		close(data[1]);
+		goto close_ctl;
+	}
+	close(ctl[pid == 0 ? 0 : 1]);
+	close(data[pid == 0 ? 0 : 1]);
+	*ctl_r = ctl[pid == 0 ? 1 : 0];
+	*data_r = data[pid == 0 ? 1 : 0];
+	*pid_r = (int)pid;
+	return pid == 0;
+close_ctl:
+	close(ctl[0]);
+	close(ctl[1]);
+	return -1;
+}
+
+/* The test hook of privsep_preauth_enter(). */
+static void
+test_open(void)
+{
+	const char *path = getenv("POPSTORE_TEST_PREAUTH_OPEN");
+	int fd, e;
+
+	if (path == NULL || *path == '\0')
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	e = errno;
+	log_eventf(LOG_INFO, "preauth_test_open", "path=%s fd=%d errno=%d "
+	    "uid=%u pid=%d", path, fd, fd < 0 ? e : 0, (unsigned)getuid(),
+	    (int)getpid());
+	if (fd >= 0)
+		close(fd);
+}
+
+int
+privsep_preauth_enter(const char *user, char **why_r)
+{
+	struct stat st;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* The client is the parent's: no way to read it from here. */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode) && dup2(null, 2) < 0)) {
+		fail(why_r, "/dev/null over the client:");
+		if (null >= 0)
+			close(null);
+		return -1;
+	}
+	close(null);
+	if (privsep_preauth_sandbox(user, why_r) < 0)
+		return -1;
+	test_open();
+	return 0;
+}
+
+int
+privsep_preauth_reap(int ctl, int data, int pid)
+{
+	int st = 0;
+
+	close(ctl);
+	close(data);
+	/* Without its channels the child ends at once. */
+	while (waitpid((pid_t)pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(st))
+		log_eventf(LOG_ERR, "preauth_died", "signal=%d", WTERMSIG(st));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		log_eventf(LOG_ERR, "preauth_died", "status=%d",
+		    WEXITSTATUS(st));
+	else
+		return 0;
+	return 1;
 }

@@ -171,4 +171,106 @@ const void *privsep_get_bytes(struct privsep_rd *rd, size_t max,
  */
 void privsep_get_str(struct privsep_rd *rd, char *dst, size_t size);
 
+/*
+ * THE SPLIT, BOTH SIDES
+ *	What every server's split does alike. The parent forks the child
+ *	with privsep_preauth_fork() while still root; the child sheds what
+ *	it inherited (its own keys first, then privsep_preauth_enter()) and
+ *	asks the parent for client input with privsep_preauth_ask(). The
+ *	parent serves it with privsep_preauth_serve() and reaps it with
+ *	privsep_preauth_reap(). struct netio is the client connection in
+ *	the parent, and the data channel (write side) in the child.
+ *	A protocol with more than lines (IMAP literals) adds its own
+ *	requests for so many bytes, each answered with exactly those.
+ *	The functions that move client bytes are in privsep_io.c, so that
+ *	a program that only calls privsep_drop() links no netio (OpenSSL).
+ */
+struct netio;
+
+/*
+ * Two socket pairs (control, data) and a fork. Returns 0 in the
+ * parent, 1 in the child (each with its own ends in *ctl_r, *data_r,
+ * close-on-exec; the other ends closed), or -1 with *why_r (no child).
+ */
+int privsep_preauth_fork(int *ctl_r, int *data_r, int *pid_r, char **why_r);
+
+/*
+ * In the child, after it has wiped its own secrets: /dev/null over fds
+ * 0 and 1 (and 2 when that is a socket), then
+ * privsep_preauth_sandbox(user). Test hook: with
+ * POPSTORE_TEST_PREAUTH_OPEN set, the child then tries to open that
+ * file once and logs the outcome (event preauth_test_open). Returns 0,
+ * or -1 with *why_r: the child must exit.
+ */
+int privsep_preauth_enter(const char *user, char **why_r);
+
+/*
+ * In the child: flush io (the replies so far), send msg (then wiped
+ * and freed) as type, and receive the answer into ans, which must be
+ * of type want. Returns 0, or -1 (the parent is gone or broke the
+ * protocol).
+ */
+int privsep_preauth_ask(int ctl, struct netio *io, unsigned type,
+    struct buf *msg, unsigned want, struct buf *ans);
+
+/* The line request both splits use (pop3d's PS_READLINE, PS_LINE). */
+#define PRIVSEP_READLINE	1	/* child: u32 max */
+#define PRIVSEP_LINE		11	/* parent: u32 status, u32 nul, line */
+
+/*
+ * In the child: netio_read_line() through the parent (PRIVSEP_READLINE).
+ * The line is copied into line (old contents wiped), where *line_r
+ * points until the next call; ans is scratch for the answer. Returns
+ * what the parent's netio_read_line() returned, or NETIO_ERROR when
+ * the parent is gone or broke the protocol.
+ */
+int privsep_preauth_ask_line(int ctl, struct netio *io, size_t max,
+    struct buf *ans, struct buf *line, const char **line_r, size_t *len_r,
+    int *nul_r);
+
+/*
+ * In the parent: answer the PRIVSEP_READLINE in rd with one line of io.
+ * The child's max must be 1..limit. While waiting for the client (at
+ * most timeout_ms, then NETIO_TIMEOUT is the answer) the control
+ * channel is watched too: the child asks nothing meanwhile, so its
+ * being readable means it has gone. Returns 0, or -1: stop serving it.
+ */
+int privsep_preauth_serve_line(int ctl, struct netio *io,
+    struct privsep_rd *rd, size_t limit, int timeout_ms);
+
+/*
+ * In the parent: wait as privsep_preauth_serve_line() does before it
+ * reads. Returns 0 with *rc_r 0 (read now) or the NETIO_ code to answer
+ * instead, or -1 when the child has gone.
+ */
+int privsep_preauth_await(int ctl, struct netio *io, int timeout_ms,
+    int *rc_r);
+
+/*
+ * In the parent: copy what the child has written on data (non-blocking)
+ * to io until none is pending. *open_r becomes 0 at end of the data
+ * channel. Returns 0, or -1 when writing to io failed.
+ */
+int privsep_preauth_relay(int data, struct netio *io, int *open_r);
+
+/*
+ * In the parent: serve the child until done(ctx) is true (returns 0) or
+ * the child ends or breaks the protocol (returns -1). Before each
+ * request is handed to serve(ctx, type, rd) the data channel is
+ * drained to io, so replies keep their order; serve returns 0 to go
+ * on, -1 to stop (it has checked every field itself). What the child
+ * wrote last is relayed before returning -1.
+ */
+int privsep_preauth_serve(int ctl, int data, struct netio *io,
+    int (*serve)(void *ctx, unsigned type, struct privsep_rd *rd),
+    int (*done)(void *ctx), void *ctx);
+
+/*
+ * In the parent: close ctl and data, wait for the child pid and log
+ * preauth_died (LOG_ERR) when a signal or a non-zero status ended it.
+ * Returns 1 when it died so, 0 when it exited cleanly, -1 when it
+ * could not be waited for.
+ */
+int privsep_preauth_reap(int ctl, int data, int pid);
+
 #endif
