@@ -54,6 +54,8 @@ static const struct opt opts[] = {
 	{ "SASL_MECHANISMS", T_STR, O(sasl_mechanisms), "SCRAM-SHA-256 PLAIN LOGIN", 0, 0, NULL },
 	{ "SASLAUTHD_PATH", T_STR, O(saslauthd_path), "/run/saslauthd/mux", 0, 0, NULL },
 	{ "LOGIN_FAIL_DELAY", T_TIME, O(login_fail_delay), "2", 0, 60, NULL },
+	{ "LOGIN_FAIL_DELAY_MAX", T_TIME, O(login_fail_delay_max), "30", 0, 3600, NULL },
+	{ "LOGIN_FAIL_DECAY", T_TIME, O(login_fail_decay), "5m", 1, 7 * DAY, NULL },
 	{ "LOGIN_MAX_FAILURES", T_INT, O(login_max_failures), "3", 1, 100, NULL },
 	{ "REJECT_OVER_QUOTA", T_BOOL, O(reject_over_quota), "0", 0, 0, NULL },
 	{ "MAX_MESSAGE_SIZE", T_SIZE, O(max_message_size), "64M", 1024, 4 * GIB, NULL },

@@ -70,6 +70,8 @@ struct conf {
 	char	*sasl_mechanisms;
 	char	*saslauthd_path;
 	uint64_t login_fail_delay;	/* seconds */
+	uint64_t login_fail_delay_max;	/* seconds (penalty.h) */
+	uint64_t login_fail_decay;	/* seconds: a count halves */
 	uint64_t login_max_failures;
 	/* quotas and delivery */
 	int	 reject_over_quota;

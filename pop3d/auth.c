@@ -1,6 +1,7 @@
 /*
  * auth - the AUTHORIZATION state: USER/PASS, APOP (RFC 1939), AUTH
- * (RFC 5034) through SASL (sasl.h); failures, their delay, their cap and
+ * (RFC 5034) through SASL (sasl.h); failures, their delay (growing per
+ * address and account across connections, penalty.h), their cap and
  * their log line; and the login itself: the account's rules, connect
  * accounting, the maildrop.
  *
@@ -24,6 +25,7 @@
 #include "name.h"
 #include "netio.h"
 #include "passwd.h"
+#include "penalty.h"
 #include "pop3d.h"
 #include "privsep.h"
 #include "secret.h"
@@ -121,6 +123,19 @@ start_attempt(struct pop3 *p)
 	p->looked_up_found = 0;
 }
 
+void
+auth_fail_delay(struct pop3 *p, enum sasl_outcome outcome)
+{
+	if (p->conf->login_fail_delay == 0)
+		return;
+	(void)netio_flush(p->io);
+	if (outcome == SASL_OUTCOME_TEMPFAIL)
+		penalty_sleep(p->conf->login_fail_delay);
+	else
+		penalty_login_failed(p->conf, p->env->store,
+		    netio_remote_addr(p->io), p->looked_up);
+}
+
 /* Log a failed attempt, wait, answer; close after too many. */
 static void
 auth_failed(struct pop3 *p, const char *mech, enum sasl_outcome outcome,
@@ -141,10 +156,8 @@ auth_failed(struct pop3 *p, const char *mech, enum sasl_outcome outcome,
 	buf_free(&f);
 	p->failures++;
 	/* In the pre-auth child the parent has already waited. */
-	if (p->conf->login_fail_delay && p->ctl < 0) {
-		(void)netio_flush(p->io);
-		sleep((unsigned)p->conf->login_fail_delay);
-	}
+	if (p->ctl < 0)
+		auth_fail_delay(p, outcome);
 	if (p->failures >= p->conf->login_max_failures) {
 		reply(p, "-ERR [AUTH] Authentication failed; too many failures, "
 		    "closing");
@@ -298,7 +311,19 @@ cmd_pass(struct pop3 *p, char *arg)
 
 /* ---- APOP ---- */
 
-/* Check an APOP digest for name: 1 match, 0 not (outcome set), -1. */
+/* A digest computed and compared when there is no secret to check. */
+static void
+apop_dummy(const struct pop3 *p, const char *digest)
+{
+	static const char dummy[] = "popstore APOP dummy secret";
+
+	(void)secret_apop_verify(p->apop_ts, dummy, sizeof(dummy) - 1, digest);
+}
+
+/*
+ * Check an APOP digest for name: 1 match, 0 not (outcome set), -1. An
+ * unknown name, or an account without a secret, costs a digest too.
+ */
 static int
 apop_check(struct pop3 *p, const char *name, const char *digest,
     enum sasl_outcome *outcome_r, struct buf *canon)
@@ -309,8 +334,10 @@ apop_check(struct pop3 *p, const char *name, const char *digest,
 	int r, ok = 0;
 
 	*outcome_r = SASL_OUTCOME_NOUSER;
-	if (name_canon(p->conf, "", name, canon, NULL) < 0)
+	if (name_canon(p->conf, "", name, canon, NULL) < 0) {
+		apop_dummy(p, digest);
 		return 0;
+	}
 	snprintf(p->looked_up, sizeof(p->looked_up), "%s", canon->data);
 	r = acct_load(p->env->store, canon->data, &a, &why);
 	free(why);
@@ -318,8 +345,10 @@ apop_check(struct pop3 *p, const char *name, const char *digest,
 		*outcome_r = SASL_OUTCOME_TEMPFAIL;
 		return -1;
 	}
-	if (r == 0)
+	if (r == 0) {
+		apop_dummy(p, digest);
 		return 0;
+	}
 	p->looked_up_found = 1;
 	*outcome_r = SASL_OUTCOME_NOVERIFIER;
 	if (a.flags & ACCT_DISUSER)
@@ -330,6 +359,8 @@ apop_check(struct pop3 *p, const char *name, const char *digest,
 		ok = secret_apop_verify(p->apop_ts, plain, len, digest);
 		*outcome_r = ok ? SASL_OUTCOME_OK : SASL_OUTCOME_BADPASS;
 	}
+	if (*outcome_r != SASL_OUTCOME_OK && *outcome_r != SASL_OUTCOME_BADPASS)
+		apop_dummy(p, digest);
 	mem_free_secret(plain);
 	acct_wipe(&a);
 	return ok;
@@ -703,6 +734,7 @@ auth_login(struct pop3 *p, const char *name, const char *mech)
 	free(why);
 	if (r < 0)
 		return -1;
+	penalty_login_ok(p->env->store, netio_remote_addr(p->io), name);
 	snprintf(p->login, sizeof(p->login), "%s", name);
 	p->mech = mech;
 	p->login_at = time(NULL);

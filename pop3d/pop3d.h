@@ -284,6 +284,13 @@ int auth_do_step(struct pop3 *p, const void *in, size_t inlen,
     struct authres *res);
 int auth_do_apop(struct pop3 *p, const char *name, const char *digest,
     struct authres *res);
+/*
+ * The pause after a failed attempt, in the process that holds the SASL
+ * session (never the pre-auth child): output flushed, then the fixed
+ * LOGIN_FAIL_DELAY for a temporary failure, else the growing one of
+ * penalty.h for the client's address and p->looked_up.
+ */
+void auth_fail_delay(struct pop3 *p, enum sasl_outcome outcome);
 /* sasl_session_plaintext_ok() and _mechanisms(), wherever SASL runs. */
 int auth_plaintext_ok(struct pop3 *p);
 const char *auth_mechanisms(struct pop3 *p);

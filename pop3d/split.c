@@ -6,10 +6,11 @@
  * in and then serves the session itself.
  *
  * The parent trusts nothing the child sends: every length is checked
- * again, and it keeps its own count of failed attempts, waits
- * LOGIN_FAIL_DELAY after each and ends the session after
- * LOGIN_MAX_FAILURES, so a subverted child cannot guess passwords
- * faster than a client could.
+ * again, and it keeps its own count of failed attempts, waits after
+ * each (LOGIN_FAIL_DELAY, growing through the penalty file, which only
+ * the parent touches) and ends the session after LOGIN_MAX_FAILURES,
+ * so a subverted child cannot guess passwords faster than a client
+ * could.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,10 +198,7 @@ serve_attempt(struct pop3 *p, unsigned type, struct privsep_rd *rd)
 		return -1;
 	if (res.r < 0) {
 		p->failures++;
-		if (p->conf->login_fail_delay) {
-			(void)netio_flush(p->io);
-			sleep((unsigned)p->conf->login_fail_delay);
-		}
+		auth_fail_delay(p, res.outcome);
 	}
 	privsep_put_u32(&msg, (uint32_t)(res.r + 1));
 	privsep_put_u32(&msg, (uint32_t)res.outcome);
