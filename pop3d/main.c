@@ -9,16 +9,12 @@
  * then the session.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
-#include "file.h"
 #include "log.h"
 #include "mem.h"
 #include "netio.h"
@@ -52,51 +48,26 @@ give_up(int implicit_tls, int code, const char *event, const char *why)
 }
 
 /*
- * Test hook: with POPSTORE_TEST_PREAUTH_OPEN set, the pre-auth child
- * tries to open that file once sandboxed and logs what happened.
+ * The pre-auth child: shed what it inherited (the keys first), sandbox
+ * (privsep_preauth_enter(), which also runs the test hook
+ * POPSTORE_TEST_PREAUTH_OPEN), serve.
  */
-static void
-test_open(const char *path)
-{
-	int fd, e;
-
-	if (path == NULL || *path == '\0')
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	e = errno;
-	log_eventf(LOG_INFO, "preauth_test_open", "path=%s fd=%d errno=%d "
-	    "uid=%u pid=%d", path, fd, fd < 0 ? e : 0, (unsigned)getuid(),
-	    (int)getpid());
-	if (fd >= 0)
-		close(fd);
-}
-
-/* The pre-auth child: shed what it inherited, sandbox, serve. */
 static void
 preauth_child(struct server_setup *ss, const struct pop3_env *env, int ctl,
     int data)
 {
 	struct pop3_env cenv = *env;
-	const char *hook = getenv("POPSTORE_TEST_PREAUTH_OPEN");
-	struct stat st;
 	char *why = NULL;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	/* The client is the parent's: no way to read it from here. */
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-	    (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode) && dup2(null, 2) < 0))
-		_exit(EXIT_TEMP);
-	close(null);
 	server_setup_free(ss);
 	cenv.store = NULL;
 	cenv.tls = NULL;
 	cenv.key = NULL;
 	cenv.split = &split_ops;
-	if (privsep_preauth_sandbox(PRIVSEP_PREAUTH_USER, &why) < 0) {
+	if (privsep_preauth_enter(PRIVSEP_PREAUTH_USER, &why) < 0) {
 		log_event(LOG_CRIT, "preauth_sandbox", "reason", why, NULL);
 		_exit(EXIT_CONFIG);
 	}
-	test_open(hook);
 	split_child(&cenv, ctl, data);
 	_exit(0);
 }
@@ -105,33 +76,16 @@ preauth_child(struct server_setup *ss, const struct pop3_env *env, int ctl,
 static int
 fork_preauth(struct server_setup *ss, struct pop3_env *env, char **why_r)
 {
-	int ctl[2], data[2];
-	pid_t pid;
+	int ctl, data, pid, r;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
-		return file_whyf(why_r, "socketpair: %s", strerror(errno));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) < 0) {
-		close(ctl[0]);
-		close(ctl[1]);
-		return file_whyf(why_r, "socketpair: %s", strerror(errno));
-	}
-	if ((pid = fork()) < 0) {
-		close(ctl[0]);
-		close(ctl[1]);
-		close(data[0]);
-		close(data[1]);
-		return file_whyf(why_r, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(ctl[0]);
-		close(data[0]);
-		preauth_child(ss, env, ctl[1], data[1]);
-	}
-	close(ctl[1]);
-	close(data[1]);
+	r = privsep_preauth_fork(&ctl, &data, &pid, why_r);
+	if (r == 1)
+		preauth_child(ss, env, ctl, data);
+	if (r < 0)
+		return -1;
 	env->split = &split_ops;
-	env->preauth_ctl = ctl[0];
-	env->preauth_data = data[0];
+	env->preauth_ctl = ctl;
+	env->preauth_data = data;
 	env->preauth_pid = pid;
 	return 0;
 }
@@ -219,7 +173,8 @@ main(int argc, char **argv)
 	(void)netio_close(io);
 out:
 	if (env.split)
-		split_end(&env);
+		(void)privsep_preauth_reap(env.preauth_ctl, env.preauth_data,
+		    env.preauth_pid);
 	free(why);
 	server_setup_free(&ss);
 	sasl_shutdown();

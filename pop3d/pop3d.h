@@ -237,9 +237,6 @@ int conn_is_tls(struct pop3 *p);
  * TRANSACTION).
  */
 
-/* The parent, at the end: close the channels, reap and log the child. */
-void split_end(const struct pop3_env *env);
-
 /* The child's side: the AUTHORIZATION state on ctl and data. */
 void split_child(const struct pop3_env *env, int ctl, int data);
 
@@ -261,15 +258,16 @@ struct split_ops {
 };
 extern const struct split_ops split_ops;
 
-/* Control message types. */
-#define PS_READLINE	1	/* child: u32 max */
+/*
+ * Control message types. A line of the client is asked for with
+ * PRIVSEP_READLINE (1) and answered with PRIVSEP_LINE (11), privsep.h.
+ */
 #define PS_STARTTLS	2	/* child: nothing */
 #define PS_CHECK	3	/* child: u32 failures, user, password */
 #define PS_START	4	/* child: u32 failures, mech, u32 has_ir, ir */
 #define PS_STEP		5	/* child: u32 failures, response */
 #define PS_APOP		6	/* child: u32 failures, name, digest */
 #define PS_INFO		10	/* parent: struct pop3_conn, APOP timestamp */
-#define PS_LINE		11	/* parent: u32 status, u32 nul, line */
 #define PS_TLS		12	/* parent: u32 status, u32 discarded, info */
 #define PS_RESULT	13	/* parent: struct authres and the session */
 

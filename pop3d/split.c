@@ -3,7 +3,9 @@
  * SANDBOX): the AUTHORIZATION state is parsed by a sandboxed child that
  * holds no store, no key and no client socket; the parent reads client
  * lines for it, runs STLS and every SASL or APOP check, logs the user
- * in and then serves the session itself.
+ * in and then serves the session itself. The moving parts both sides
+ * share with the other servers are privsep.h's (THE SPLIT, BOTH SIDES);
+ * what is pop3d's own here are STLS, the attempts and their answers.
  *
  * The parent trusts nothing the child sends: every length is checked
  * again, and it keeps its own count of failed attempts, waits after
@@ -12,13 +14,8 @@
  * so a subverted child cannot guess passwords faster than a client
  * could.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -58,47 +55,6 @@ to_child(struct pop3 *p, unsigned type, struct buf *msg)
 	buf_free_secret(msg);
 	free(why);
 	return r;
-}
-
-/* Copy the child's pending replies to the client. -1: client gone. */
-static int
-relay(struct pop3 *p, int *open_r)
-{
-	char b[4096];
-	ssize_t n;
-
-	while (*open_r) {
-		n = read(p->env->preauth_data, b, sizeof(b));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			*open_r = 0;
-			break;
-		}
-		if (netio_write(p->io, b, (size_t)n) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-serve_readline(struct pop3 *p, struct privsep_rd *rd)
-{
-	struct buf msg = BUF_INIT;
-	uint32_t max = privsep_get_u32(rd);
-	const char *line = NULL;
-	size_t len = 0;
-	int nul = 0, r;
-
-	if (rd->bad || rd->left || max > POP3_READ_MAX)
-		return -1;
-	r = netio_read_line(p->io, max, &line, &len, &nul);
-	privsep_put_u32(&msg, (uint32_t)r);
-	privsep_put_u32(&msg, (uint32_t)nul);
-	privsep_put_bytes(&msg, line, r == 0 ? len : 0);
-	return to_child(p, PS_LINE, &msg);
 }
 
 /* STLS for the child: 0 done, 1 TLS failed, 2 no SASL session. */
@@ -214,89 +170,49 @@ serve_attempt(struct pop3 *p, unsigned type, struct privsep_rd *rd)
 	return to_child(p, PS_RESULT, &msg);
 }
 
-/* One request of the child: 0 go on, -1 stop serving it. */
+/* One request of the child (privsep_preauth_serve): 0 go on, -1 stop. */
 static int
-serve_one(struct pop3 *p, int *data_open)
+serve(void *ctx, unsigned type, struct privsep_rd *rd)
 {
-	struct buf msg = BUF_INIT;
-	struct privsep_rd rd;
-	char *why = NULL;
-	unsigned type = 0;
-	int r;
+	struct pop3 *p = ctx;
 
-	/* The child flushed its replies before asking: send them first. */
-	if (relay(p, data_open) < 0)
-		return -1;
-	r = privsep_recv(p->env->preauth_ctl, &type, &msg, PRIVSEP_MSG_MAX,
-	    &why);
-	if (r <= 0) {
-		free(why);
-		buf_free(&msg);
-		return -1;
-	}
-	privsep_rd_init(&rd, &msg);
 	switch (type) {
-	case PS_READLINE: r = serve_readline(p, &rd); break;
-	case PS_STARTTLS: r = serve_starttls(p, &rd); break;
+	case PRIVSEP_READLINE:
+		return privsep_preauth_serve_line(p->env->preauth_ctl, p->io,
+		    rd, POP3_READ_MAX, (int)(p->conf->pop3_timeout * 1000));
+	case PS_STARTTLS:
+		return serve_starttls(p, rd);
 	case PS_CHECK: case PS_START: case PS_STEP: case PS_APOP:
-		r = serve_attempt(p, type, &rd);
-		break;
-	default: r = -1; break;
+		return serve_attempt(p, type, rd);
 	}
-	buf_free_secret(&msg);
-	return r;
+	return -1;
 }
 
-void
-split_end(const struct pop3_env *env)
+/* Logged in, or the session is over: the child has done its part. */
+static int
+done(void *ctx)
 {
-	int st = 0;
+	const struct pop3 *p = ctx;
 
-	close(env->preauth_ctl);
-	close(env->preauth_data);
-	/* Without its channels the child ends at once. */
-	if (waitpid(env->preauth_pid, &st, 0) < 0)
-		return;
-	if (WIFSIGNALED(st))
-		log_eventf(LOG_ERR, "preauth_died", "signal=%d", WTERMSIG(st));
-	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-		log_eventf(LOG_ERR, "preauth_died", "status=%d",
-		    WEXITSTATUS(st));
+	return p->state != POP3_AUTHORIZATION;
 }
 
 static void
 split_serve(struct pop3 *p)
 {
-	struct pollfd pfd[2];
 	struct buf msg = BUF_INIT;
-	int data_open = 1, fl;
+	int data_open = 1, r;
 
-	fl = fcntl(p->env->preauth_data, F_GETFL);
-	if (fl < 0 || fcntl(p->env->preauth_data, F_SETFL, fl | O_NONBLOCK) < 0)
-		goto gone;
 	put_conn(p, &msg);
 	privsep_put_str(&msg, p->apop_ts);
-	if (to_child(p, PS_INFO, &msg) < 0)
-		goto gone;
-	while (p->state == POP3_AUTHORIZATION) {
-		pfd[0].fd = p->env->preauth_ctl;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = data_open ? p->env->preauth_data : -1;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents && relay(p, &data_open) < 0)
-			break;
-		if (pfd[0].revents && serve_one(p, &data_open) < 0)
-			break;
-	}
-	if (p->state == POP3_TRANSACTION)
-		return;
-gone:
-	(void)relay(p, &data_open);
+	r = to_child(p, PS_INFO, &msg);
+	if (r == 0)
+		r = privsep_preauth_serve(p->env->preauth_ctl,
+		    p->env->preauth_data, p->io, serve, done, p);
+	/* Ended by the parent: what the child said last goes out too. */
+	if (r == 0 && p->state != POP3_TRANSACTION)
+		(void)privsep_preauth_relay(p->env->preauth_data, p->io,
+		    &data_open);
 	if (p->state == POP3_AUTHORIZATION)
 		p->state = POP3_DONE;
 }
@@ -308,20 +224,7 @@ static int
 ask(struct pop3 *p, unsigned type, struct buf *msg, unsigned want,
     struct privsep_rd *rd)
 {
-	char *why = NULL;
-	unsigned got = 0;
-	int r;
-
-	if (netio_flush(p->io) < 0) {
-		buf_free_secret(msg);
-		return -1;
-	}
-	r = privsep_send(p->ctl, type, msg->data, msg->len, &why);
-	buf_free_secret(msg);
-	if (r == 0)
-		r = privsep_recv(p->ctl, &got, p->rpc, PRIVSEP_MSG_MAX, &why);
-	free(why);
-	if (r <= 0 || got != want)
+	if (privsep_preauth_ask(p->ctl, p->io, type, msg, want, p->rpc) < 0)
 		return -1;
 	privsep_rd_init(rd, p->rpc);
 	return 0;
@@ -343,26 +246,9 @@ static int
 split_read_line(struct pop3 *p, size_t max, const char **line_r,
     size_t *len_r, int *nul_r)
 {
-	struct buf msg = BUF_INIT;
-	struct privsep_rd rd;
-	const char *line;
-	int32_t r;
-
-	privsep_put_u32(&msg, (uint32_t)max);
-	if (ask(p, PS_READLINE, &msg, PS_LINE, &rd) < 0)
-		return NETIO_ERROR;
-	r = (int32_t)privsep_get_u32(&rd);
-	*nul_r = privsep_get_u32(&rd) != 0;
-	line = privsep_get_bytes(&rd, max, len_r);
-	if (rd.bad || rd.left)
-		return NETIO_ERROR;
 	/* Its own buffer: the caller works on it across later requests. */
-	buf_free_secret(p->rline);
-	buf_reserve(p->rline, *len_r + 1);
-	buf_append(p->rline, line ? line : "", *len_r);
-	p->rline->data[*len_r] = '\0';
-	*line_r = p->rline->data;
-	return r;
+	return privsep_preauth_ask_line(p->ctl, p->io, max, p->rpc, p->rline,
+	    line_r, len_r, nul_r);
 }
 
 static int
