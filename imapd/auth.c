@@ -16,6 +16,7 @@
 #include "mboxlist.h"
 #include "netio.h"
 #include "passwd.h"
+#include "penalty.h"
 #include "privsep.h"
 #include "store.h"
 
@@ -27,11 +28,14 @@ capability_string(struct sess *s, struct buf *out)
 
 	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE");
 	if (s->state == ST_NOAUTH) {
-		if (s->tls && !netio_is_tls(s->n))
+		if (s->child ? s->conn.starttls_ok :
+		    s->tls && !netio_is_tls(s->n))
 			buf_puts(out, " STARTTLS");
-		if (!sasl_session_plaintext_ok(s->sasl))
+		if (!(s->child ? s->conn.plaintext_ok :
+		    sasl_session_plaintext_ok(s->sasl)))
 			buf_puts(out, " LOGINDISABLED");
-		mechs = sasl_session_mechanisms(s->sasl);
+		mechs = s->child ? s->conn.mechs :
+		    sasl_session_mechanisms(s->sasl);
 		dup = mem_strdup(mechs);
 		for (tok = strtok_r(dup, " ", &save); tok;
 		    tok = strtok_r(NULL, " ", &save))
@@ -81,11 +85,17 @@ auth_session_new(struct sess *s)
 int
 cmd_starttls(struct sess *s)
 {
+	if (rd_eol(&s->rd) < 0)
+		return -1;
+	return s->child ? split_starttls(s) : auth_starttls(s);
+}
+
+int
+auth_starttls(struct sess *s)
+{
 	size_t discarded = 0;
 	int rc;
 
-	if (rd_eol(&s->rd) < 0)
-		return -1;
 	if (s->tls == NULL || netio_is_tls(s->n)) {
 		reply_tagged(s, "BAD", "STARTTLS is not available");
 		return 0;
@@ -174,6 +184,8 @@ login_ok(struct sess *s, const char *mech)
 	s->manager = (s->user.flags & ACCT_MANAGE) != 0;
 	s->state = ST_AUTH;
 	s->login_time = time(NULL);
+	s->tried[0] = '\0';
+	penalty_login_ok(s->store, s->rip, s->user.name);
 	(void)usage_update(s->store, s->user.name, count_login, NULL, 0, NULL);
 	netio_set_timeout(s->n, (int)s->conf->imap_timeout * 1000);
 	log_event(LOG_INFO, "login", "user", s->user.name, "ip", s->rip,
@@ -182,6 +194,20 @@ login_ok(struct sess *s, const char *mech)
 	reply_tagged(s, "OK", "[CAPABILITY %s] Logged in", cap.data);
 	buf_free(&cap);
 	return 0;
+}
+
+/*
+ * The wait after a failed attempt, in the process that holds SASL: it
+ * grows with the recent failures of the client's address and of the
+ * account name the attempt looked up (penalty.h).
+ */
+static void
+fail_delay(struct sess *s)
+{
+	netio_flush(s->n);
+	if (s->conf->login_fail_delay)
+		penalty_login_failed(s->conf, s->store, s->rip, s->tried);
+	s->tried[0] = '\0';
 }
 
 /* A failed attempt: one log line, a delay, and BYE after too many. */
@@ -201,9 +227,7 @@ login_failed(struct sess *s, const char *mech, const char *typed)
 		    "temporarily unavailable");
 		return 0;
 	}
-	netio_flush(s->n);
-	if (s->conf->login_fail_delay)
-		sleep((unsigned)s->conf->login_fail_delay);
+	fail_delay(s);
 	if (o == SASL_OUTCOME_REFUSED && !sasl_session_plaintext_ok(s->sasl))
 		reply_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext "
 		    "authentication is not allowed here");
@@ -227,20 +251,31 @@ cmd_login(struct sess *s)
 	    rd_sp(&s->rd) < 0 || rd_astring(&s->rd, &pass) < 0 ||
 	    rd_eol(&s->rd) < 0)
 		goto out;
-	rc = 0;
-	if (!sasl_session_plaintext_ok(s->sasl)) {
-		reply_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext login is "
-		    "disabled here: use STARTTLS");
-		goto out;
-	}
-	if (sasl_session_check(s->sasl, user.data, pass.data) == 0)
-		rc = login_ok(s, "LOGIN");
-	else
-		rc = login_failed(s, "LOGIN", user.data);
+	rc = s->child ? split_login(s, &user, &pass) :
+	    auth_login_attempt(s, user.data, pass.data);
 out:
 	buf_free_secret(&pass);
 	buf_free(&user);
 	return rc;
+}
+
+int
+auth_login_attempt(struct sess *s, const char *user, const char *pass)
+{
+	if (!sasl_session_plaintext_ok(s->sasl)) {
+		reply_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext login is "
+		    "disabled here: use STARTTLS");
+		return 0;
+	}
+	if (sasl_session_check(s->sasl, user, pass) == 0)
+		return login_ok(s, "LOGIN");
+	return login_failed(s, "LOGIN", user);
+}
+
+int
+auth_sasl_end(struct sess *s, int rc, const char *mech)
+{
+	return rc == 0 ? login_ok(s, mech) : login_failed(s, mech, NULL);
 }
 
 /* One client response line of an exchange: 1 data, 0 cancelled, -2 I/O. */
@@ -251,7 +286,7 @@ sasl_response(struct sess *s, struct buf *out)
 	size_t len;
 	int nul, rc;
 
-	rc = netio_read_line(s->n, SASL_MAX_INPUT * 2, &line, &len, &nul);
+	rc = rd_read_line(&s->rd, SASL_MAX_INPUT * 2, &line, &len, &nul);
 	if (rc < 0)
 		return -2;
 	if (len == 1 && line[0] == '*')
@@ -286,8 +321,9 @@ cmd_authenticate(struct sess *s)
 			goto done;
 		}
 	}
-	rc = sasl_session_start(s->sasl, mech.data, have_ir ? buf_cstr(&data) :
-	    NULL, data.len, &out, &outlen);
+	rc = s->child ? split_sasl(s, mech.data, have_ir, buf_cstr(&data),
+	    data.len, &out, &outlen) : sasl_session_start(s->sasl, mech.data,
+	    have_ir ? buf_cstr(&data) : NULL, data.len, &out, &outlen);
 	while (rc == 1) {
 		buf_reset(&b64);
 		passwd_b64_encode(&b64, out, outlen);
@@ -304,13 +340,14 @@ cmd_authenticate(struct sess *s)
 			reply_tagged(s, "BAD", "Bad base64 in response");
 			goto done;
 		}
-		rc = sasl_session_step(s->sasl, buf_cstr(&data), data.len, &out,
-		    &outlen);
+		rc = s->child ? split_sasl(s, NULL, 1, buf_cstr(&data),
+		    data.len, &out, &outlen) : sasl_session_step(s->sasl,
+		    buf_cstr(&data), data.len, &out, &outlen);
 	}
-	if (rc == 0)
-		ret = login_ok(s, mech.data);
+	if (rc == 2)	/* the parent has answered */
+		ret = s->state == ST_LOGOUT ? -2 : 0;
 	else
-		ret = login_failed(s, mech.data, NULL);
+		ret = auth_sasl_end(s, rc, mech.data);
 done:
 	buf_free(&mech);
 	buf_free_secret(&ir);

@@ -282,7 +282,8 @@ bad_reply:
 int
 cmd_loop(struct sess *s)
 {
-	while (s->state != ST_LOGOUT) {
+	/* The pre-auth child stops at the login: the parent serves on. */
+	while (s->state != ST_LOGOUT && !(s->child && s->state != ST_NOAUTH)) {
 		if (one_command(s) < 0)
 			break;
 	}

@@ -10,7 +10,10 @@
  * select.c: SELECT/EXAMINE, the session's view, untagged updates,
  *	   NOOP, CHECK, IDLE, CLOSE, UNSELECT, EXPUNGE;
  * fetch.c: FETCH; store.c: STORE, COPY, MOVE, APPEND;
- * search.c: SEARCH, SORT, THREAD through lib/search.h.
+ * search.c: SEARCH, SORT, THREAD through lib/search.h;
+ * split.c: the pre-auth split (privsep.h): the sandboxed child that
+ *	   parses the NOT AUTHENTICATED state, and the parent's side that
+ *	   reads client input for it, runs STARTTLS and SASL and logs in.
  */
 #ifndef IMAPD_H
 #define IMAPD_H
@@ -44,6 +47,19 @@ struct store;
 
 enum rd_err { RD_OK = 0, RD_BAD, RD_TOOBIG, RD_IO };
 
+/*
+ * Where the reader gets client bytes when not from its netio (the
+ * pre-auth child asks the parent, split.c). Each returns 0 or a
+ * NETIO_ code, as netio_read_line(), netio_read_exact() and
+ * netio_read_stream() with no consumer do.
+ */
+struct rd_src {
+	int	(*line)(void *ctx, size_t max, const char **line_r,
+		    size_t *len_r, int *nul_r);
+	int	(*exact)(void *ctx, void *dst, size_t len);
+	int	(*skip)(void *ctx, uint64_t len);
+};
+
 struct rd {
 	struct netio	*n;
 	size_t		 max_line;	/* IMAP_MAX_LINE */
@@ -56,6 +72,8 @@ struct rd {
 	const char	*msg;		/* why, for BAD */
 	int		 nest;
 	int		 allow_nonsync;	/* LITERAL+ */
+	const struct rd_src *src;	/* NULL: read n */
+	void		*src_ctx;
 };
 
 int rd_begin(struct rd *r);
@@ -67,6 +85,8 @@ int rd_sp(struct rd *r);
 int rd_eol(struct rd *r);
 int rd_atom(struct rd *r, struct buf *out);
 int rd_tag(struct rd *r, struct buf *out);
+/* Whether tag[0..len) is a tag as rd_tag() reads one. */
+int rd_tag_ok(const char *tag, size_t len);
 int rd_string(struct rd *r, struct buf *out);
 int rd_astring(struct rd *r, struct buf *out);
 int rd_nstring(struct rd *r, struct buf *out, int *nil_r);
@@ -75,6 +95,9 @@ int rd_listmbox(struct rd *r, struct buf *out);
 int rd_number(struct rd *r, uint64_t max, uint64_t *v_r);
 int rd_literal_head(struct rd *r, uint64_t *len_r, int *sync_r);
 int rd_continue(struct rd *r);
+/* One line from the reader's source (src or n), as netio_read_line(). */
+int rd_read_line(struct rd *r, size_t max, const char **line_r,
+    size_t *len_r, int *nul_r);
 void rd_skip(struct rd *r);
 int rd_open(struct rd *r);
 int rd_close(struct rd *r);
@@ -132,6 +155,14 @@ struct sel {
 	uint32_t	 kw_known;	/* keywords announced in FLAGS */
 };
 
+/* What the pre-auth child knows of the connection (from the parent). */
+struct imap_conn {
+	char	rip[80];
+	int	starttls_ok;		/* STARTTLS may be offered */
+	int	plaintext_ok;		/* sasl_session_plaintext_ok() */
+	char	mechs[512];		/* sasl_session_mechanisms() */
+};
+
 struct sess {
 	const struct conf *conf;
 	struct store	*store;
@@ -141,6 +172,7 @@ struct sess {
 	struct sasl_params sp;
 	char		 lip[80], rip[80];
 	struct sasl_session *sasl;
+	char		 tried[ACCT_NAME_MAX + 1]; /* name the attempt looked up */
 	int		 state;
 	struct acct	 user;
 	int		 manager;	/* MANAGE flag: may SETQUOTA etc. */
@@ -154,6 +186,15 @@ struct sess {
 	int		 uid;		/* the command has the UID prefix */
 	int		 no_expunge;	/* command may not send EXPUNGE */
 	struct seqset	 saved;		/* SEARCHRES $: UIDs */
+	/* the pre-auth split (split.c) */
+	int		 preauth_pid;	/* parent: the child, else 0 */
+	int		 preauth_ctl;	/* this side of the control channel */
+	int		 preauth_data;	/* this side of the reply channel */
+	int		 child;		/* this is the pre-auth child */
+	struct imap_conn conn;		/* child: the connection */
+	struct buf	 rpc;		/* child: the last answer */
+	struct buf	 cline;		/* child: the last line read */
+	char		 mech[64];	/* parent: the SASL exchange's */
 };
 
 /* cmd.c */
@@ -178,6 +219,32 @@ int cmd_enable(struct sess *s);
 int cmd_logout(struct sess *s);
 void auth_session_new(struct sess *s);
 void auth_end(struct sess *s);
+/* Where SASL runs (the parent): STARTTLS after its tagged command was
+ * read, and a LOGIN attempt. 0 go on, -2 end the session. */
+int auth_starttls(struct sess *s);
+int auth_login_attempt(struct sess *s, const char *user, const char *pass);
+/* A SASL exchange's end: login_ok() on rc 0, else the failure. */
+int auth_sasl_end(struct sess *s, int rc, const char *mech);
+
+/* split.c: the pre-auth split (privsep.h, PRE-AUTHENTICATION SANDBOX) */
+#define IMAP_PREAUTH_LINE_MAX	(60 * 1024)	/* a line asked for */
+#define IMAP_PREAUTH_CHUNK	(32 * 1024)	/* literal bytes per request */
+/* Parent, after the greeting: serve the child until the login or its
+ * end; then close its channels and reap it. */
+void split_serve(struct sess *s);
+/* Parent, at the end, if split_serve() did not run: reap the child. */
+void split_end(struct sess *s);
+/* Child: the NOT AUTHENTICATED state on ctl and data. */
+void split_child(struct sess *s, int ctl, int data);
+/* Child: STARTTLS, LOGIN and SASL steps through the parent. */
+int split_starttls(struct sess *s);
+int split_login(struct sess *s, const struct buf *user,
+    const struct buf *pass);
+/* Start (mech != NULL) or continue an exchange: 1 a challenge in
+ * *out_r (valid until the next request), 2 the parent has answered
+ * (s->state says how it ended). */
+int split_sasl(struct sess *s, const char *mech, int has_data,
+    const void *data, size_t len, const void **out_r, size_t *outlen_r);
 
 /* mbox.c */
 enum ns { NS_PERSONAL, NS_OTHER, NS_PUBLIC };

@@ -2,8 +2,10 @@
  * imapd - IMAP4rev1 server for popstore, started per connection by
  * inetd, xinetd, systemd (Accept=yes) or tcpserver: the client is on
  * fd 0 and 1. main() reads the options and configuration, builds the
- * TLS context and initialises SASL while still root, drops privileges
- * before the first client byte, and hands over to the command loop.
+ * TLS context and initialises SASL while still root, forks the
+ * pre-auth child (split.c, privsep.h), which becomes PREAUTH_USER and
+ * is sandboxed, drops privileges before the first client byte, and
+ * hands over to the command loop.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@ lookup(void *ctx, const char *user, struct sasl_account *sa, char **why_r)
 {
 	struct sess *s = ctx;
 
+	/* The name tried counts towards the failure delay (penalty.h). */
+	snprintf(s->tried, sizeof(s->tried), "%s", user);
 	return login_account(s->store, s->sp.secret_key, user, sa, NULL, 0,
 	    why_r);
 }
@@ -96,6 +100,8 @@ serve(struct sess *s)
 	    cap.data, s->conf->hostname && *s->conf->hostname ?
 	    s->conf->hostname : "popstore");
 	buf_free(&cap);
+	if (s->preauth_pid > 0)
+		split_serve(s);
 	cmd_loop(s);
 	if (s->sel)
 		sel_close(s);
@@ -105,8 +111,43 @@ serve(struct sess *s)
 	return 0;
 }
 
-/* As root: TLS, store, site key, SASL; then drop privileges. 0 or an
- * exit code. */
+/* The pre-auth child: shed what it inherited, sandbox, serve. */
+static void
+preauth_child(struct sess *s, struct server_setup *ss, int ctl, int data)
+{
+	char *why = NULL;
+
+	s->store = NULL;
+	s->tls = NULL;
+	s->sp.secret_key = NULL;
+	server_setup_free(ss);
+	if (privsep_preauth_enter(PRIVSEP_PREAUTH_USER, &why) < 0) {
+		log_event(LOG_CRIT, "preauth_sandbox", "reason", why, NULL);
+		_exit(EX_CONFIG);
+	}
+	split_child(s, ctl, data);
+	_exit(0);
+}
+
+/* Fork the pre-auth child (still root, so that it can change user). */
+static int
+fork_preauth(struct sess *s, struct server_setup *ss, char **why_r)
+{
+	int ctl, data, pid, r;
+
+	r = privsep_preauth_fork(&ctl, &data, &pid, why_r);
+	if (r == 1)
+		preauth_child(s, ss, ctl, data);
+	if (r < 0)
+		return -1;
+	s->preauth_ctl = ctl;
+	s->preauth_data = data;
+	s->preauth_pid = pid;
+	return 0;
+}
+
+/* As root: TLS, store, site key, SASL, the pre-auth child; then drop
+ * privileges. 0 or an exit code. */
 static int
 prepare(struct sess *s, const struct conf *conf, struct server_setup *ss)
 {
@@ -132,6 +173,9 @@ prepare(struct sess *s, const struct conf *conf, struct server_setup *ss)
 	}
 	if (sasl_setup(NULL, &why) < 0) {
 		log_event(LOG_ERR, "sasl_error", "error", why, NULL);
+		rc = EX_TEMPFAIL;
+	} else if (s->store && fork_preauth(s, ss, &why) < 0) {
+		log_event(LOG_ERR, "preauth", "error", why, NULL);
 		rc = EX_TEMPFAIL;
 	} else if ((s->n = netio_create(0, 1, &why)) == NULL) {
 		log_event(LOG_ERR, "netio_error", "error", why, NULL);
@@ -207,6 +251,7 @@ main(int argc, char **argv)
 		set_addresses(&s);
 		rc = serve(&s);
 	}
+	split_end(&s);
 	if (s.n)
 		netio_close(s.n);
 	sasl_session_free(s.sasl);

@@ -31,6 +31,15 @@ rd_fail(struct rd *r, int err, const char *msg)
 	return -1;
 }
 
+int
+rd_read_line(struct rd *r, size_t max, const char **line_r, size_t *len_r,
+    int *nul_r)
+{
+	if (r->src)
+		return r->src->line(r->src_ctx, max, line_r, len_r, nul_r);
+	return netio_read_line(r->n, max, line_r, len_r, nul_r);
+}
+
 static int
 read_line(struct rd *r)
 {
@@ -38,7 +47,7 @@ read_line(struct rd *r)
 	size_t len;
 	int nul, rc;
 
-	rc = netio_read_line(r->n, r->max_line, &line, &len, &nul);
+	rc = rd_read_line(r, r->max_line, &line, &len, &nul);
 	if (rc == NETIO_TOOLONG) {
 		r->io = rc;
 		return rd_fail(r, RD_IO, "line too long");
@@ -157,6 +166,19 @@ tag_char(int c)
 }
 
 int
+rd_tag_ok(const char *tag, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > IMAP_TAG_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!tag_char((unsigned char)tag[i]))
+			return 0;
+	return 1;
+}
+
+int
 rd_tag(struct rd *r, struct buf *out)
 {
 	if (take_while(r, tag_char, out) < 0)
@@ -266,7 +288,9 @@ read_literal(struct rd *r, struct buf *out)
 		return -1;
 	buf_reset(out);
 	buf_reserve(out, (size_t)len);
-	if ((rc = netio_read_exact(r->n, out->data, (size_t)len)) < 0) {
+	rc = r->src ? r->src->exact(r->src_ctx, out->data, (size_t)len) :
+	    netio_read_exact(r->n, out->data, (size_t)len);
+	if (rc < 0) {
 		r->io = rc;
 		return rd_fail(r, RD_IO, "connection failed");
 	}
@@ -388,7 +412,8 @@ rd_skip(struct rd *r)
 			r->io = NETIO_TOOLONG;
 			return;
 		}
-		rc = netio_read_stream(r->n, len, NULL, NULL);
+		rc = r->src ? r->src->skip(r->src_ctx, len) :
+		    netio_read_stream(r->n, len, NULL, NULL);
 		if (rc < 0 || read_line(r) < 0) {
 			r->err = RD_IO;
 			r->io = rc < 0 ? rc : r->io;
