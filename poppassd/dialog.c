@@ -12,12 +12,18 @@
  *	C: quit
  *	S: 200 Bye.
  *
- * Every refusal is a 500 line with a sentence for the user. The old
- * password is checked against the profile's hash (an unknown user costs
- * the same time), failures are delayed, logged and capped like pop3d's,
- * and the new password must pass the site's rules. Accounts with
- * LOCKPWD keep their password; DISUSER accounts are refused; accounts
- * whose password lives elsewhere (PWD_ELSEWHERE) cannot change it here.
+ * Every refusal is a 500 line with a sentence for the user.
+ *
+ * Two halves. The dialogue (dialog_loop) parses commands and answers;
+ * it touches no store and runs in the sandboxed pre-auth child (split.c)
+ * or, without a split, in the one process. The account side
+ * (account_*) checks the old password against the profile's hash (an
+ * unknown user costs the same time), delays, logs and caps failures
+ * like pop3d's, applies the site's rules to the new password and writes
+ * it; it runs in the parent and re-checks everything the dialogue hands
+ * it. Accounts with LOCKPWD keep their password; DISUSER accounts are
+ * refused; accounts whose password lives elsewhere (PWD_ELSEWHERE)
+ * cannot change it here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,22 +41,39 @@
 #include "name.h"
 #include "netio.h"
 #include "passwd.h"
+#include "penalty.h"
 #include "poppassd.h"
 #include "secret.h"
 #include "server.h"
 #include "store.h"
 
+/* ---- the dialogue ---- */
+
 struct pp {
-	const struct poppass_env *env;
 	const struct conf *conf;
-	struct netio	*io;
-	char		 user[ACCT_NAME_MAX + 1];	/* canonical, or "" */
+	struct netio	*out;
+	const struct dialog_ops *ops;
+	void		*ctx;
+	int		 plaintext_ok;
+	char		 user[ACCT_NAME_MAX + 1];	/* as typed, or "" */
+	struct buf	 old;		/* the right old password */
 	int		 have_user;
 	int		 authed;	/* the old password was right */
-	unsigned	 failures, bad;
+	unsigned	 bad;
 	int		 done;
-	const char	*end;
+	enum pp_end	 end;
 };
+
+static const char *const end_names[PP_ENDS] = {
+	"quit", "eof", "timeout", "error", "bad_commands", "auth_failures",
+	"store_down", "preauth_died"
+};
+
+const char *
+dialog_end_name(unsigned end)
+{
+	return end < PP_ENDS ? end_names[end] : "unknown";
+}
 
 static void
 say(struct pp *p, const char *fmt, ...)
@@ -66,177 +89,159 @@ say(struct pp *p, const char *fmt, ...)
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	buf_puts(&b, "\r\n");
-	(void)netio_write(p->io, b.data, b.len);
+	(void)netio_write(p->out, b.data, b.len);
 	buf_free(&b);
+}
+
+static void
+finish(struct pp *p, enum pp_end end)
+{
+	p->done = 1;
+	p->end = end;
 }
 
 static void
 bad(struct pp *p, const char *text)
 {
 	say(p, "500 %s", text);
-	if (++p->bad >= POPPASS_BAD_MAX) {
-		p->done = 1;
-		p->end = "bad_commands";
-	}
+	if (++p->bad >= POPPASS_BAD_MAX)
+		finish(p, PP_END_BAD_COMMANDS);
+}
+
+static void
+forget(struct pp *p)
+{
+	p->have_user = p->authed = 0;
+	buf_free_secret(&p->old);
 }
 
 static void
 cmd_user(struct pp *p, const char *arg)
 {
-	struct buf canon = BUF_INIT;
+	size_t len = strlen(arg);
 
-	p->have_user = p->authed = 0;
-	if (!netio_plaintext_allowed(p->io, p->conf->plaintext_login)) {
+	forget(p);
+	if (!p->plaintext_ok) {
 		bad(p, "Passwords are not accepted on this connection: "
 		    "connect with TLS.");
 		return;
 	}
-	p->user[0] = '\0';
-	if (strlen(arg) <= ACCT_NAME_MAX &&
-	    name_canon(p->conf, "", arg, &canon, NULL) == 0 &&
-	    canon.len <= ACCT_NAME_MAX)
-		memcpy(p->user, canon.data, canon.len + 1);
-	buf_free(&canon);
+	/* Canonicalised by the account side; too long is unknown. */
+	if (len <= ACCT_NAME_MAX)
+		memcpy(p->user, arg, len + 1);
+	else
+		p->user[0] = '\0';
 	p->have_user = 1;
 	say(p, "200 Your password please.");
 }
 
-/* A wrong old password: log, wait, answer, maybe close. */
-static void
-failed(struct pp *p, int exists, const char *reason)
+/* The answer to a result the two commands share; 1 when it was one. */
+static int
+common_result(struct pp *p, const struct pp_result *res)
 {
-	struct buf f = BUF_INIT;
-	const char *user = exists ? p->user : "unknown";
-
-	buf_puts(&f, "user=");
-	log_safe(&f, user, strlen(user));
-	buf_puts(&f, " ip=");
-	log_safe(&f, netio_remote_addr(p->io), strlen(netio_remote_addr(p->io)));
-	buf_printf(&f, " tls=%s mech=poppassd reason=%s",
-	    netio_tls_protocol(p->io) ? netio_tls_protocol(p->io) : "no",
-	    reason);
-	log_eventf(LOG_NOTICE, "auth_failed", "%s", f.data);
-	buf_free(&f);
-	p->have_user = 0;
-	if (p->conf->login_fail_delay) {
-		(void)netio_flush(p->io);
-		sleep((unsigned)p->conf->login_fail_delay);
+	switch (res->outcome) {
+	case PP_WRONG:
+		forget(p);
+		if (res->done) {
+			say(p, "500 Old password is incorrect; too many "
+			    "failures.");
+			finish(p, PP_END_AUTH_FAILURES);
+		} else {
+			say(p, "500 Old password is incorrect.");
+		}
+		return 1;
+	case PP_PLAINTEXT:
+		forget(p);
+		bad(p, "Passwords are not accepted on this connection: "
+		    "connect with TLS.");
+		return 1;
+	case PP_ORDER:
+		forget(p);
+		bad(p, "Username and old password first.");
+		return 1;
+	default:
+		break;
 	}
-	if (++p->failures >= p->conf->login_max_failures) {
-		say(p, "500 Old password is incorrect; too many failures.");
-		p->done = 1;
-		p->end = "auth_failures";
-	} else {
-		say(p, "500 Old password is incorrect.");
-	}
+	if (res->done)
+		finish(p, PP_END_ERROR);
+	return 0;
 }
 
 static void
-cmd_pass(struct pp *p, char *arg)
+cmd_pass(struct pp *p, const char *arg)
 {
-	struct acct a;
-	char *dummy, *why = NULL;
-	int found = 0, ok = 0;
+	struct pp_result res;
 
 	if (!p->have_user) {
 		bad(p, "Username first.");
 		return;
 	}
-	if (p->user[0] && p->env->store)
-		found = acct_load(p->env->store, p->user, &a, &why);
-	if (found < 0) {
-		log_event(LOG_ERR, "lookup_failed", "user", p->user, "reason",
-		    why, NULL);
-		free(why);
+	p->authed = 0;
+	buf_free_secret(&p->old);
+	memset(&res, 0, sizeof(res));
+	p->ops->check(p->ctx, p->user, arg, &res);
+	if (common_result(p, &res))
+		return;
+	switch (res.outcome) {
+	case PP_OK:
+		p->authed = 1;
+		buf_puts(&p->old, arg);
+		say(p, "200 Your new password please.");
+		break;
+	case PP_DISABLED:
+		say(p, "500 This account is disabled.");
+		break;
+	case PP_LOCKED:
+		say(p, "500 The password of this account cannot be changed.");
+		break;
+	default:
 		say(p, "500 The password service is not available now.");
 		p->have_user = 0;
-		return;
+		break;
 	}
-	if (found == 1 && a.password[0] && !(a.flags & ACCT_PWD_ELSEWHERE))
-		ok = passwd_verify(a.password, arg, NULL) == 1;
-	else if ((dummy = passwd_dummy(p->conf->password_iterations))) {
-		(void)passwd_verify(dummy, arg, NULL);	/* the same work */
-		free(dummy);
-	}
-	if (!ok)
-		failed(p, found == 1, found == 1 ? "badpass" : "nouser");
-	else if (a.flags & ACCT_DISUSER)
-		say(p, "500 This account is disabled.");
-	else if (a.flags & ACCT_LOCKPWD)
-		say(p, "500 The password of this account cannot be changed.");
-	else {
-		p->authed = 1;
-		say(p, "200 Your new password please.");
-	}
-	if (found == 1)
-		acct_wipe(&a);
 }
 
-/* Store the new password (and secret) in the profile. 0 or -1. */
-static int
-store_password(struct pp *p, const char *pass, char **why_r)
+/* A rule's sentence from the account side, printable ASCII only. */
+static void
+say_rule(struct pp *p, const char *text)
 {
-	struct acct a;
-	char *hash, *sec = NULL;
-	int rc = -1;
+	char t[POPPASS_TEXT_MAX];
+	size_t i;
 
-	if (acct_load(p->env->store, p->user, &a, why_r) != 1)
-		return -1;
-	hash = passwd_hash(pass, p->conf->password_iterations, why_r);
-	if (hash && p->conf->apop_cram_md5 && p->env->key)
-		sec = secret_encrypt(p->env->key, a.name, pass, strlen(pass),
-		    NULL);
-	if (hash) {
-		snprintf(a.password, sizeof(a.password), "%s", hash);
-		/* The old secret is the old password: never keep it. */
-		snprintf(a.secret, sizeof(a.secret), "%s", sec ? sec : "");
-		a.password_changed = (int64_t)time(NULL);
-		a.flags &= ~(unsigned)ACCT_PWD_EXPIRED;
-		rc = acct_save(p->env->store, &a, why_r);
-	}
-	mem_free_secret(hash);
-	mem_free_secret(sec);
-	acct_wipe(&a);
-	return rc;
+	for (i = 0; text[i] && i < sizeof(t) - 1; i++)
+		t[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+	t[i] = '\0';
+	say(p, "500 %s", i ? t : "The new password is not acceptable.");
 }
 
 static void
-cmd_newpass(struct pp *p, char *arg)
+cmd_newpass(struct pp *p, const char *arg)
 {
-	struct acct a;
-	char *why = NULL;
-	int same = 0;
+	struct pp_result res;
 
 	if (!p->authed) {
 		bad(p, "Username and old password first.");
 		return;
 	}
-	if (passwd_check_new(p->user, arg, p->conf->password_min_length,
-	    &why) < 0) {
-		say(p, "500 %s", why);
-		free(why);
+	memset(&res, 0, sizeof(res));
+	p->ops->change(p->ctx, p->user, buf_cstr(&p->old), arg, &res);
+	if (common_result(p, &res))
 		return;
-	}
-	if (acct_load(p->env->store, p->user, &a, NULL) == 1) {
-		same = passwd_verify(a.password, arg, NULL) == 1;
-		acct_wipe(&a);
-	}
-	if (same) {
+	switch (res.outcome) {
+	case PP_OK:
+		forget(p);
+		say(p, "200 Password changed, thank-you.");
+		break;
+	case PP_RULES:
+		say_rule(p, res.text);
+		break;
+	case PP_SAME:
 		say(p, "500 The new password must differ from the old one.");
-		return;
-	}
-	if (store_password(p, arg, &why) < 0) {
-		log_event(LOG_ERR, "password_change_failed", "user", p->user,
-		    "reason", why, NULL);
-		free(why);
+		break;
+	default:
 		say(p, "500 The password could not be changed now.");
-		return;
+		break;
 	}
-	log_event(LOG_NOTICE, "password_changed", "user", p->user, "ip",
-	    netio_remote_addr(p->io), "tls", netio_tls_protocol(p->io) ?
-	    netio_tls_protocol(p->io) : "no", NULL);
-	p->authed = p->have_user = 0;
-	say(p, "200 Password changed, thank-you.");
 }
 
 static void
@@ -253,24 +258,24 @@ dispatch(struct pp *p, char *line)
 		cmd_newpass(p, arg);
 	else if (n == 4 && strncasecmp(line, "quit", 4) == 0) {
 		say(p, "200 Bye.");
-		p->done = 1;
-		p->end = "quit";
+		finish(p, PP_END_QUIT);
 	} else
 		bad(p, "Unknown command.");
 	explicit_bzero(arg, strlen(arg));
 }
 
-static void
-greet(struct pp *p)
+void
+dialog_greet(const struct conf *conf, struct netio *out)
 {
 	char name[256];
 
-	say(p, "200 %s poppassd (popstore) hello, who are you?",
-	    server_hostname(p->conf, name, sizeof(name)));
+	(void)netio_printf(out, "200 %s poppassd (popstore) hello, who are "
+	    "you?\r\n", server_hostname(conf, name, sizeof(name)));
 }
 
-int
-dialog_run(const struct poppass_env *env, struct netio *io)
+enum pp_end
+dialog_loop(const struct conf *conf, struct netio *out, int plaintext_ok,
+    const struct dialog_ops *ops, void *ctx)
 {
 	struct pp p;
 	const char *line;
@@ -278,26 +283,18 @@ dialog_run(const struct poppass_env *env, struct netio *io)
 	int nul, r;
 
 	memset(&p, 0, sizeof(p));
-	p.env = env;
-	p.conf = env->conf;
-	p.io = io;
-	netio_set_timeout(io, (int)(p.conf->pop3_timeout * 1000));
-	log_eventf(LOG_INFO, "connect", "ip=%s tls=%s", netio_remote_addr(io),
-	    netio_tls_protocol(io) ? netio_tls_protocol(io) : "no");
-	if (env->store == NULL) {
-		say(&p, "500 The password service is not available now.");
-		p.done = 1;
-		p.end = "store_down";
-	} else {
-		greet(&p);
-	}
+	p.conf = conf;
+	p.out = out;
+	p.ops = ops;
+	p.ctx = ctx;
+	p.plaintext_ok = plaintext_ok;
 	while (!p.done) {
-		r = netio_read_line(io, POPPASS_LINE_MAX, &line, &len, &nul);
+		r = ops->read_line(ctx, POPPASS_LINE_MAX, &line, &len, &nul);
 		if (r < 0) {
 			if (r == NETIO_TOOLONG)
 				say(&p, "500 Line too long.");
-			p.end = r == NETIO_EOF ? "eof" : r == NETIO_TIMEOUT ?
-			    "timeout" : "error";
+			p.end = r == NETIO_EOF ? PP_END_EOF :
+			    r == NETIO_TIMEOUT ? PP_END_TIMEOUT : PP_END_ERROR;
 			break;
 		}
 		if (nul) {
@@ -307,8 +304,308 @@ dialog_run(const struct poppass_env *env, struct netio *io)
 		}
 		dispatch(&p, (char *)line);
 	}
-	log_eventf(LOG_INFO, "disconnect", "ip=%s end=%s",
-	    netio_remote_addr(io), p.end ? p.end : "unknown");
+	(void)netio_flush(out);
+	forget(&p);
 	explicit_bzero(p.user, sizeof(p.user));
+	return p.end;
+}
+
+/* ---- the account side ---- */
+
+void
+account_init(struct pp_account *a, const struct poppass_env *env,
+    struct netio *io)
+{
+	memset(a, 0, sizeof(*a));
+	a->env = env;
+	a->io = io;
+}
+
+/*
+ * The only wait after a failure, in the process that holds the store:
+ * it grows with the recent failures of the client's address and of the
+ * account name tried (penalty.h).
+ */
+void
+account_fail_delay(struct pp_account *a, const char *tried)
+{
+	if (a->env->conf->login_fail_delay) {
+		(void)netio_flush(a->io);
+		penalty_login_failed(a->env->conf, a->env->store,
+		    netio_remote_addr(a->io), tried);
+	}
+}
+
+static const char *
+tls_name(struct netio *io)
+{
+	return netio_tls_protocol(io) ? netio_tls_protocol(io) : "no";
+}
+
+/* A wrong old password for the name tried: log (as user), count, wait. */
+static void
+failed(struct pp_account *a, const char *user, const char *tried,
+    const char *reason, struct pp_result *res)
+{
+	struct buf f = BUF_INIT;
+
+	buf_puts(&f, "user=");
+	log_safe(&f, user, strlen(user));
+	buf_puts(&f, " ip=");
+	log_safe(&f, netio_remote_addr(a->io), strlen(netio_remote_addr(a->io)));
+	buf_printf(&f, " tls=%s mech=poppassd reason=%s", tls_name(a->io),
+	    reason);
+	log_eventf(LOG_NOTICE, "auth_failed", "%s", f.data);
+	buf_free(&f);
+	explicit_bzero(a->user, sizeof(a->user));
+	account_fail_delay(a, tried);
+	res->outcome = PP_WRONG;
+	res->done = ++a->failures >= a->env->conf->login_max_failures;
+}
+
+/* user as typed to its canonical form in canon_r; 0, or -1 unknown. */
+static int
+canon_user(struct pp_account *a, const char *user,
+    char canon_r[ACCT_NAME_MAX + 1])
+{
+	struct buf canon = BUF_INIT;
+	int rc = -1;
+
+	canon_r[0] = '\0';
+	if (user[0] && strlen(user) <= ACCT_NAME_MAX &&
+	    name_canon(a->env->conf, "", user, &canon, NULL) == 0 &&
+	    canon.len <= ACCT_NAME_MAX) {
+		memcpy(canon_r, canon.data, canon.len + 1);
+		rc = 0;
+	}
+	buf_free(&canon);
+	return rc;
+}
+
+/*
+ * Load name and verify pass: 1 right (a loaded, caller wipes), 0 wrong
+ * or unknown (*found_r says which), -1 lookup failed.
+ */
+static int
+verify_old(struct pp_account *a, const char *name, const char *pass,
+    struct acct *acc, int *found_r)
+{
+	char *dummy, *why = NULL;
+	int found = 0, ok = 0;
+
+	if (name[0] && a->env->store)
+		found = acct_load(a->env->store, name, acc, &why);
+	*found_r = found == 1;
+	if (found < 0) {
+		log_event(LOG_ERR, "lookup_failed", "user", name, "reason",
+		    why, NULL);
+		free(why);
+		return -1;
+	}
+	if (found == 1 && acc->password[0] &&
+	    !(acc->flags & ACCT_PWD_ELSEWHERE) &&
+	    strlen(pass) <= PASSWD_MAX_LEN)
+		ok = passwd_verify(acc->password, pass, NULL) == 1;
+	else if ((dummy = passwd_dummy(a->env->conf->password_iterations))) {
+		(void)passwd_verify(dummy, pass, NULL);	/* the same work */
+		free(dummy);
+	}
+	if (!ok && found == 1)
+		acct_wipe(acc);
+	return ok;
+}
+
+/*
+ * Is pass the old password of name? 1 yes (acc loaded, the caller wipes
+ * it); 0 no, with res filled: the failure counted, or unavailable when
+ * the account could not be read.
+ */
+static int
+old_right(struct pp_account *a, const char *name, const char *pass,
+    struct acct *acc, enum pp_outcome unavailable, struct pp_result *res)
+{
+	int found, r = verify_old(a, name, pass, acc, &found);
+
+	if (r < 0)
+		res->outcome = unavailable;
+	else if (r == 0)
+		failed(a, found ? name : "unknown", name, found ? "badpass" :
+		    "nouser", res);
+	else
+		penalty_login_ok(a->env->store, netio_remote_addr(a->io), name);
+	return r > 0;
+}
+
+void
+account_check(struct pp_account *a, const char *user, const char *pass,
+    struct pp_result *res)
+{
+	char name[ACCT_NAME_MAX + 1];
+	struct acct acc;
+
+	memset(res, 0, sizeof(*res));
+	explicit_bzero(a->user, sizeof(a->user));
+	if (a->failures >= a->env->conf->login_max_failures) {
+		res->outcome = PP_WRONG;
+		res->done = 1;
+		return;
+	}
+	if (!netio_plaintext_allowed(a->io, a->env->conf->plaintext_login)) {
+		res->outcome = PP_PLAINTEXT;
+		return;
+	}
+	(void)canon_user(a, user, name);
+	if (!old_right(a, name, pass, &acc, PP_UNAVAILABLE, res))
+		return;
+	if (acc.flags & ACCT_DISUSER)
+		res->outcome = PP_DISABLED;
+	else if (acc.flags & ACCT_LOCKPWD)
+		res->outcome = PP_LOCKED;
+	else {
+		res->outcome = PP_OK;
+		memcpy(a->user, name, sizeof(a->user));
+	}
+	acct_wipe(&acc);
+}
+
+/* Store the new password (and secret) in the profile. 0 or -1. */
+static int
+store_password(struct pp_account *a, struct acct *acc, const char *pass,
+    char **why_r)
+{
+	const struct conf *conf = a->env->conf;
+	char *hash, *sec = NULL;
+	int rc = -1;
+
+	hash = passwd_hash(pass, conf->password_iterations, why_r);
+	if (hash && conf->apop_cram_md5 && a->env->key)
+		sec = secret_encrypt(a->env->key, acc->name, pass, strlen(pass),
+		    NULL);
+	if (hash) {
+		snprintf(acc->password, sizeof(acc->password), "%s", hash);
+		/* The old secret is the old password: never keep it. */
+		snprintf(acc->secret, sizeof(acc->secret), "%s", sec ? sec : "");
+		acc->password_changed = (int64_t)time(NULL);
+		acc->flags &= ~(unsigned)ACCT_PWD_EXPIRED;
+		rc = acct_save(a->env->store, acc, why_r);
+	}
+	mem_free_secret(hash);
+	mem_free_secret(sec);
+	return rc;
+}
+
+void
+account_change(struct pp_account *a, const char *user, const char *old,
+    const char *new_pass, struct pp_result *res)
+{
+	char name[ACCT_NAME_MAX + 1], *why = NULL;
+	struct acct acc;
+
+	memset(res, 0, sizeof(*res));
+	if (!a->user[0] || a->failures >= a->env->conf->login_max_failures ||
+	    canon_user(a, user, name) < 0 || strcmp(name, a->user) != 0) {
+		res->outcome = PP_ORDER;
+		return;
+	}
+	if (!netio_plaintext_allowed(a->io, a->env->conf->plaintext_login)) {
+		res->outcome = PP_PLAINTEXT;
+		return;
+	}
+	if (strlen(new_pass) > PASSWD_MAX_LEN) {
+		res->outcome = PP_RULES;
+		snprintf(res->text, sizeof(res->text), "The new password is "
+		    "longer than %d bytes.", PASSWD_MAX_LEN);
+		return;
+	}
+	if (passwd_check_new(name, new_pass, a->env->conf->password_min_length,
+	    &why) < 0) {
+		res->outcome = PP_RULES;
+		snprintf(res->text, sizeof(res->text), "%s", why ? why : "");
+		free(why);
+		return;
+	}
+	/* Again: the profile may have changed, the child may lie. */
+	if (!old_right(a, name, old, &acc, PP_NOT_CHANGED, res))
+		return;
+	if (acc.flags & (ACCT_DISUSER | ACCT_LOCKPWD)) {
+		res->outcome = acc.flags & ACCT_DISUSER ? PP_DISABLED :
+		    PP_LOCKED;
+	} else if (passwd_verify(acc.password, new_pass, NULL) == 1) {
+		res->outcome = PP_SAME;
+	} else if (store_password(a, &acc, new_pass, &why) < 0) {
+		log_event(LOG_ERR, "password_change_failed", "user", name,
+		    "reason", why, NULL);
+		free(why);
+		res->outcome = PP_NOT_CHANGED;
+	} else {
+		log_event(LOG_NOTICE, "password_changed", "user", name, "ip",
+		    netio_remote_addr(a->io), "tls", tls_name(a->io), NULL);
+		explicit_bzero(a->user, sizeof(a->user));
+		res->outcome = PP_OK;
+	}
+	acct_wipe(&acc);
+}
+
+/* ---- one process: the dialogue calls the account side directly ---- */
+
+struct direct {
+	struct pp_account acct;
+	struct netio	*io;
+};
+
+static int
+direct_read_line(void *ctx, size_t max, const char **line_r, size_t *len_r,
+    int *nul_r)
+{
+	struct direct *d = ctx;
+
+	return netio_read_line(d->io, max, line_r, len_r, nul_r);
+}
+
+static void
+direct_check(void *ctx, const char *user, const char *pass,
+    struct pp_result *res)
+{
+	struct direct *d = ctx;
+
+	account_check(&d->acct, user, pass, res);
+}
+
+static void
+direct_change(void *ctx, const char *user, const char *old,
+    const char *new_pass, struct pp_result *res)
+{
+	struct direct *d = ctx;
+
+	account_change(&d->acct, user, old, new_pass, res);
+}
+
+static const struct dialog_ops direct_ops = {
+	direct_read_line, direct_check, direct_change
+};
+
+int
+dialog_run(const struct poppass_env *env, struct netio *io)
+{
+	struct direct d;
+	enum pp_end end;
+
+	netio_set_timeout(io, (int)(env->conf->pop3_timeout * 1000));
+	log_eventf(LOG_INFO, "connect", "ip=%s tls=%s", netio_remote_addr(io),
+	    tls_name(io));
+	if (env->store == NULL) {
+		(void)netio_puts(io, "500 The password service is not "
+		    "available now.\r\n");
+		end = PP_END_STORE_DOWN;
+	} else {
+		account_init(&d.acct, env, io);
+		d.io = io;
+		dialog_greet(env->conf, io);
+		end = dialog_loop(env->conf, io, netio_plaintext_allowed(io,
+		    env->conf->plaintext_login), &direct_ops, &d);
+		explicit_bzero(&d, sizeof(d));
+	}
+	log_eventf(LOG_INFO, "disconnect", "ip=%s end=%s",
+	    netio_remote_addr(io), dialog_end_name(end));
 	return 0;
 }

@@ -4,8 +4,10 @@
  * Accept=yes, tcpserver).
  *
  * main: options and configuration; as root, the TLS key (for -s) and the
- * site key (new APOP/CRAM-MD5 secrets); then the store user for good,
- * before the first byte from the client; then the dialogue (dialog.c).
+ * site key (new APOP/CRAM-MD5 secrets); then the pre-auth child (split.c,
+ * privsep.h), which becomes PREAUTH_USER and is sandboxed; then the store
+ * user for good, before the first byte from the client; then the
+ * dialogue, parsed by the child and served by the parent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,21 +49,55 @@ give_up(int tls, int code, const char *why)
 	return code;
 }
 
-/* As root: what needs privileges, then the store user for good. */
-static int
-prepare(const struct conf *conf, int tls, struct server_setup *ss,
-    struct poppass_env *env)
+/* The parent's ends of the pre-auth child's channels. */
+struct split {
+	int	on;		/* a child was forked */
+	int	ctl, data, pid;
+};
+
+static void preauth_child(const struct conf *conf, struct server_setup *ss,
+    int ctl, int data) __attribute__((noreturn));
+
+/* The pre-auth child: shed what it inherited, sandbox, serve, exit. */
+static void
+preauth_child(const struct conf *conf, struct server_setup *ss, int ctl,
+    int data)
 {
 	char *why = NULL;
-	int rc = 0;
+
+	/* The store, the TLS key and the site key stay with the parent. */
+	server_setup_free(ss);
+	if (privsep_preauth_enter(PRIVSEP_PREAUTH_USER, &why) < 0) {
+		log_event(LOG_CRIT, "preauth_sandbox", "reason", why, NULL);
+		_exit(EXIT_CONFIG);
+	}
+	split_child(conf, ctl, data);
+	_exit(0);
+}
+
+/* As root: what needs privileges, the child, the store user for good. */
+static int
+prepare(const struct conf *conf, int tls, struct server_setup *ss,
+    struct poppass_env *env, struct split *sp)
+{
+	char *why = NULL;
+	int rc = 0, fk = 0;
 
 	if (server_setup(conf, NULL, ss, &why) < 0)
 		rc = give_up(tls, EXIT_CONFIG, why);
 	else if (tls && ss->tls == NULL)
 		rc = give_up(1, EXIT_CONFIG, ss->tls_why ? ss->tls_why :
 		    "-s needs TLS_CERT_FILE");
-	else if (privsep_drop(conf->store_user, 0, &why) < 0)
-		rc = give_up(tls, EXIT_CONFIG, why);
+	else if (ss->store && (fk = privsep_preauth_fork(&sp->ctl, &sp->data,
+	    &sp->pid, &why)) < 0)
+		rc = give_up(tls, EXIT_TEMP, why);
+	else if (fk > 0)
+		preauth_child(conf, ss, sp->ctl, sp->data);
+	else {
+		sp->on = ss->store != NULL;
+		if (privsep_drop(conf->store_user, 0, &why) < 0)
+			rc = give_up(tls, EXIT_CONFIG, why);
+	}
 	free(why);
 	if (rc)
 		return rc;
@@ -79,6 +115,7 @@ prepare(const struct conf *conf, int tls, struct server_setup *ss,
 int
 main(int argc, char **argv)
 {
+	struct split sp = { 0, -1, -1, 0 };
 	struct poppass_env env;
 	struct server_setup ss;
 	struct conf conf;
@@ -112,7 +149,7 @@ main(int argc, char **argv)
 	if (log_set_file(conf.log_file) < 0)
 		log_event(LOG_WARNING, "log_file", "path", conf.log_file,
 		    "reason", strerror(errno), NULL);
-	if ((rc = prepare(&conf, tls, &ss, &env)) != 0)
+	if ((rc = prepare(&conf, tls, &ss, &env, &sp)) != 0)
 		goto out;
 	if ((io = netio_create(0, 1, &why)) == NULL) {
 		rc = give_up(tls, EXIT_TEMP, why);
@@ -121,10 +158,15 @@ main(int argc, char **argv)
 	if (tls && netio_starttls(io, ss.tls, &discarded) < 0)
 		log_event(LOG_NOTICE, "tls_failed", "ip", netio_remote_addr(io),
 		    "reason", netio_why(io), NULL);
-	else
+	else if (sp.on) {
+		(void)split_parent(&env, io, sp.ctl, sp.data, sp.pid);
+		sp.on = 0;
+	} else
 		(void)dialog_run(&env, io);
 	(void)netio_close(io);
 out:
+	if (sp.on)
+		(void)privsep_preauth_reap(sp.ctl, sp.data, sp.pid);
 	free(why);
 	server_setup_free(&ss);
 	conf_free(&conf);
