@@ -669,7 +669,8 @@ listing_finish(struct listing *l)
 		}
 		free(p);
 	}
-	qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
+	if (l->n > 1)	/* l->v is NULL when nothing matched */
+		qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
 	for (i = 1, k = 0; i < l->n; i++) {
 		if (cmp_entry(&l->v[k], &l->v[i]) == 0) {
 			l->v[k].flags |= l->v[i].flags;
