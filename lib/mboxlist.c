@@ -12,6 +12,7 @@
 #include "file.h"
 #include "folder.h"
 #include "kvfile.h"
+#include "log.h"
 #include "mboxlist.h"
 #include "mem.h"
 #include "num.h"
@@ -391,10 +392,30 @@ mboxlist_create(struct store *s, const struct acct *a, const char *name,
 	return rc;
 }
 
+struct recount {
+	struct store *s;
+	const struct acct *a;
+};
+
+/* The counters from the folders, after a folder left with its messages. */
+static int
+recount_usage(struct usage *u, void *ctx)
+{
+	const struct recount *c = ctx;
+	uint64_t msgs, bytes;
+
+	if (folder_totals(c->s, c->a, &msgs, &bytes, NULL) < 0)
+		return 1;	/* unchanged: the next delivery recounts */
+	u->message_count = msgs;
+	u->quota_used = bytes;
+	return 0;
+}
+
 int
 mboxlist_delete(struct store *s, const struct acct *a, const char *name,
     char **why_r)
 {
+	struct recount rc_ctx = { s, a };
 	struct buf dir = BUF_INIT;
 	struct mboxlist l;
 	const struct mbox *m;
@@ -424,6 +445,12 @@ mboxlist_delete(struct store *s, const struct acct *a, const char *name,
 	rc = 0;
 out:
 	acct_unlock(lockfd);
+	/* The messages went with the folder: the account's counters (and
+	 * its quota) follow. After the unlock: usage_update locks. */
+	if (rc == 0 && usage_update(s, a->name, recount_usage, &rc_ctx, 0,
+	    NULL) < 0)
+		log_eventf(LOG_WARNING, "usage_update_failed", "account=%s",
+		    a->name);
 	mboxlist_free(&l);
 	buf_free(&dir);
 	return rc;
