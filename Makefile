@@ -139,6 +139,8 @@ fuzz:
 	    grep -E 'stat::number_of_executed_units' t/fuzz/out/$$n.log; \
 	done
 
+include t/fuzz/afl.mk
+
 bench: all
 	@build-aux/deps --install bench
 	POPSTORE_BUILD=$(abspath $(B)) t/bench/run
@@ -194,7 +196,7 @@ install-store:
 	$(DESTDIR)$(sbindir)/popmgr -C $(DESTDIR)$(confdir)/popstore.conf init
 
 clean:
-	rm -rf .asan .fuzz
+	rm -rf .asan .fuzz .afl
 	find . -path ./demo -prune -o -type f \( -name '*.o' -o -name '*.d' -o -name '*.a' \) -print | xargs rm -f
 	rm -f $(PROGRAMS) t/unit/*.t
 
@@ -204,7 +206,7 @@ distclean: clean
 	    build-aux/missing
 
 help:
-	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|install-store|fuzz|bench|clean]"
+	@echo "make [all|check|check-asan|demo|demo-stop|install|uninstall|install-store|fuzz|afl|bench|clean]"
 
 -include $(wildcard $(B)/lib/*.d $(B)/t/*.d $(B)/t/unit/*.d $(B)/t/unit/lib/*.d $(B)/t/fuzz/*.d \
 	$(foreach p,$(PROGRAMS),$(B)/$(dir $(p))*.d))
