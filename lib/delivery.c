@@ -443,12 +443,17 @@ sync_links(struct delivery *d, struct target **b, size_t n, char **why_r)
 	return 0;
 }
 
-/* Step 5: records, state and counters durable. */
+/*
+ * Step 5: the records durable. Only the index and the cache are synced:
+ * the folder state is recomputed from the index records when a crash
+ * lost its last record (folder.h), and the account's counters are
+ * derived data that reconstruct recomputes (popstore(5)), so neither is
+ * worth a sync per delivery.
+ */
 static int
 sync_records(struct delivery *d, struct target **b, size_t n, char **why_r)
 {
-	struct buf p = BUF_INIT;
-	int fds[3], k, m;
+	int fds[2], k, m;
 	size_t i;
 
 	if (d->batch) {
@@ -466,21 +471,12 @@ sync_records(struct delivery *d, struct target **b, size_t n, char **why_r)
 	for (i = 0; i < n; i++) {
 		if (!b[i]->appended)
 			continue;
-		m = folder_sync_fds(b[i]->f, fds, 3);
+		/* The index and the cache come first (folder_sync_fds()). */
+		m = folder_sync_fds(b[i]->f, fds, 2);
 		for (k = 0; k < m; k++)
-			if (fdatasync(fds[k]) < 0) {
-				buf_free(&p);
+			if (fdatasync(fds[k]) < 0)
 				return file_why(why_r, b[i]->dir);
-			}
-		buf_reset(&p);
-		store_profile_dir(d->s, b[i]->acct.name, &p);
-		buf_puts(&p, "/usage");
-		if (fsync_path(p.data, 0) < 0 && errno != ENOENT) {
-			buf_free(&p);
-			return file_why(why_r, "usage");
-		}
 	}
-	buf_free(&p);
 	return 0;
 }
 

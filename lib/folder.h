@@ -263,7 +263,8 @@ int folder_append_record(struct folder *f, struct msgrec *r,
 /* UIDNEXT as seen under the lock (fresh from the state log). */
 uint32_t folder_uidnext(struct folder *f);
 
-/* Descriptors to sync after appends: index, state, cache. */
+/* Descriptors to sync after appends: the index, the cache (when open),
+ * the state, in this order, at most max. */
 int folder_sync_fds(struct folder *f, int *fds, int max);
 
 /* Rewrite a folder directory's own `folder` file (after a rename). */
