@@ -111,8 +111,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "bouncer: %s: %s\n", c.log_file, strerror(errno));
 	if ((geteuid() == 0 && c.store_user[0] ?
 	    privsep_drop(c.store_user, PRIVSEP_EXEC_SETID, &why) :
-	    privsep_no_core(&why)) < 0)
+	    privsep_no_core(&why)) < 0) {
+		conf_free(&c);
 		return fail("privileges", why, EX_OSERR);
+	}
 	if (!expire_policy_init(&c, (int64_t)time(NULL), &b.policy)) {
 		log_event(LOG_INFO, "bouncer", "result",
 		    "RETURN_AGE=0 and DELETE_READ_AGE=0: nothing expires", NULL);
@@ -120,8 +122,10 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 	b.policy.dry_run = dry;
-	if (store_open(&c, &b.s, &why) < 0)
+	if (store_open(&c, &b.s, &why) < 0) {
+		conf_free(&c);
 		return fail("store", why, EX_CONFIG);
+	}
 	status = locked_run(&b);
 	store_close(b.s);
 	conf_free(&c);
