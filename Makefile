@@ -98,9 +98,16 @@ SLOW_TESTS	:= $(wildcard t/801-debian.t t/303-deliver-storm.t \
 		   t/850-crash-states.t t/710-cgi-chromium.t t/507-imapd-stress.t \
 		   t/506-imapd-clients.t t/251-bouncer-crash.t)
 ALL_SCRIPTS	:= $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard t/*.t)))
+# Sanitizer reports of every process the tests start, whoever reads its
+# standard error, land in $(AUDIT_DIR); any there fails the run.
+AUDIT_DIR	 = $(abspath $(B))/t/audit
 check-plain: tests
+	@rm -rf $(AUDIT_DIR) && mkdir -p $(AUDIT_DIR) && chmod 1777 $(AUDIT_DIR)
 	POPSTORE_BUILD=$(abspath $(B)) POPSTORE_SRC=$(CURDIR) \
-	    $(PROVE) $(PROVE_FLAGS) $(ALL_SCRIPTS) $(UNIT_TESTS)
+	    ASAN_OPTIONS=log_path=$(AUDIT_DIR)/asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS} \
+	    UBSAN_OPTIONS=log_path=$(AUDIT_DIR)/ubsan:print_stacktrace=1$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS} \
+	    $(PROVE) $(PROVE_FLAGS) $(ALL_SCRIPTS) $(UNIT_TESTS); \
+	    rc=$$?; t/audit-report $(AUDIT_DIR) || rc=1; exit $$rc
 
 # Under the sanitizers every test runs; the longest ones (storms, bulk
 # loads) read POPSTORE_SANITIZED and use smaller counts.

@@ -127,6 +127,7 @@ finally:
 
 # ---- -s without TLS configured ----
 st2 = pt.store(t, "LOGIN_FAIL_DELAY=0\n", name="notls")
+st2.expect_errors(r"-s needs TLS_CERT_FILE")
 r = st2.run("pop3d/pop3d", "-s", input=b"")
 t.is_(r.returncode, 78, "-s without TLS_CERT_FILE: exit 78")
 t.like("\n".join(st2.log_lines()), r"event=config reason=\"-s needs "

@@ -207,6 +207,7 @@ else:
 if os.geteuid() == 0:
     st3 = pstest.Store(None, conf="LOGIN_FAIL_DELAY=0\n", init=False,
                        name="rootstore")
+    st3.expect_errors(r"STORE_USER is not set")
     r = st3.run("pop3d/pop3d", input=b"")
     t.is_(r.returncode, 78, "as root without STORE_USER: exit 78")
     t.is_(r.stdout, "-ERR [SYS/TEMP] Service not available\r\n",

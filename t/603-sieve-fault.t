@@ -22,6 +22,9 @@ if not os.path.exists(shim):
     t.skip_all("t/lib/faultshim.so not built (make tests)")
 sv = sievetest.Sieve(t, ["jdoe"])
 st = sv.st
+# Faults are injected on purpose: the errors they cause are logged.
+st.expect_errors(r"No space left on device|Input/output error|"
+                 r"Disk quota exceeded")
 r = sv.script("jdoe", 'require ["fileinto", "copy", "mailbox", "imap4flags",'
               ' "vacation"];\naddflag "$Filtered";\n'
               'fileinto :copy :create "Filtered";\n'

@@ -35,21 +35,8 @@ def pop3_login_ok(user, pw):
     return r.startswith("+OK")
 
 
-def status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if status(int(d)).get("PPid") == str(pid):
-                    out.append(int(d))
-            except (OSError, ValueError):
-                pass
-    return out
+status = pstest.proc_status
+children = pstest.proc_children
 
 
 def log():

@@ -33,21 +33,8 @@ for root, dirs, files in os.walk(st.dir):
 t.ok(msgfile is not None, "found the message file in the store")
 
 
-def status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if status(int(d)).get("PPid") == str(pid):
-                    out.append(int(d))
-            except (OSError, ValueError):
-                pass
-    return out
+status = pstest.proc_status
+children = pstest.proc_children
 
 
 c = pt.pipe(st, env={"POPSTORE_TEST_PREAUTH_OPEN": msgfile})

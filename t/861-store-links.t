@@ -18,6 +18,7 @@ if os.geteuid() != 0:
 PW = "Secret123"
 SECRET = "TOPSECRET-861"
 st = pt.store(t, "LOGIN_FAIL_DELAY=0\n")
+st.check_at_end = False     # the planted links stay, refused, to the end
 pt.add(st, "jdoe", PW)
 for i in (1, 2, 3):
     pt.deliver(st, "jdoe", "Subject: m%d\n\nbody-%d\n" % (i, i))

@@ -31,16 +31,8 @@ msgfile = r.stdout.split("\n")[0] or None
 t.ok(msgfile is not None, "found the message file in the store")
 
 
-def status(pid):
-    """/proc/PID/status as a dict."""
-    with open("/proc/%d/status" % pid) as f:
-        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
-
-
-def children(pid):
-    r = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                       text=True)
-    return [int(x) for x in r.stdout.split()]
+status = pstest.proc_status
+children = pstest.proc_children
 
 
 def fds(pid):

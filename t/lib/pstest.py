@@ -67,8 +67,29 @@ class Tap:
         sys.exit(0)
 
     def done(self):
+        for st in list(STORES):
+            st.audit(self)
         print("1..%d" % self.n)
         sys.exit(1 if self.failed else 0)
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict (Uid, Seccomp, NoNewPrivs, PPid...)."""
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+
+
+def proc_children(pid):
+    """The pids whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if proc_status(int(d)).get("PPid") == str(pid):
+                    out.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return sorted(out)
 
 
 def free_port():
@@ -80,8 +101,17 @@ def free_port():
     return port
 
 
+STORES = []     # every Store of this test, audited by Tap.done()
+
+
 class Store:
-    """A fresh store under a temporary directory, with its own config."""
+    """A fresh store under a temporary directory, with its own config.
+
+    Every store is audited when the test ends (Tap.done()): its log holds
+    no error line the test did not expect (expect_errors(), or patterns
+    given to log_errors()), its temporary directory holds no core file,
+    and the store checks clean (t/lib/storecheck.py) unless the test
+    damaged it on purpose (check_at_end = False)."""
 
     def __init__(self, tap=None, conf="", init=True, name="store",
                  store_user=None):
@@ -96,6 +126,9 @@ class Store:
         self.conf = os.path.join(self.tmp, name + ".conf")
         self.log = os.path.join(self.tmp, name + ".log")
         self.store_user = store_user
+        self.expected = []
+        self.check_at_end = True
+        STORES.append(self)
         base = ("STORE_DIR=%s\nLOG_FILE=%s\nLOCK_TIMEOUT=10\n"
                 "PASSWORD_ITERATIONS=4096\nHOSTNAME=mail.example.com\n"
                 % (self.dir, self.log))
@@ -145,9 +178,37 @@ class Store:
         except FileNotFoundError:
             return []
 
+    def expect_errors(self, *patterns):
+        """Error lines matching these regular expressions are part of the
+        test: the audit at the end does not count them."""
+        self.expected.extend(patterns)
+
+    def audit(self, t):
+        """The end-of-test checks (see the class description)."""
+        name = os.path.basename(self.dir)
+        bad = self.log_errors()
+        t.ok(not bad, "audit %s: no unexpected error lines in the log" % name,
+             "\n".join(bad[:20]))
+        cores = []
+        for root, dirs, files in os.walk(self.tmp):
+            cores += [os.path.join(root, f) for f in files
+                      if f == "core" or (f.startswith("core.") and
+                                         f[5:].isdigit())]
+        t.ok(not cores, "audit %s: no core files" % name, "\n".join(cores))
+        if self.check_at_end and os.path.isdir(os.path.join(self.dir,
+                                                            "users")):
+            import storecheck
+            problems, _ = storecheck.StoreView(self.conf).check()
+            t.ok(not problems, "audit %s: the store checks clean" % name,
+                 "\n".join(problems[:20]))
+
     def log_errors(self, expected=()):
-        """Error lines in the store's log not matched by expected."""
+        """Error lines in the store's log not matched by expected, nor by
+        what expect_errors() declared; expected also counts as declared
+        for the audit at the end."""
         import re
+        self.expected.extend(expected)
+        expected = self.expected
         bad = []
         for line in self.log_lines():
             if ": err: " in line or ": crit: " in line:

@@ -90,15 +90,15 @@ def read_kvfile(path):
     fields = {}
     for line in lines[1:]:
         k, _, v = line.partition(" ")
-        out, i = [], 0
+        out, i = bytearray(), 0
         while i < len(v):
             if v[i] == "%" and i + 2 < len(v) + 1:
-                out.append(chr(int(v[i + 1:i + 3], 16)))
+                out.append(int(v[i + 1:i + 3], 16))
                 i += 3
             else:
-                out.append(v[i])
+                out += v[i].encode()
                 i += 1
-        fields[k] = "".join(out)
+        fields[k] = out.decode("utf-8", "replace")
     return lines[0].split(" ")[0][len("popstore-"):], fields
 
 
