@@ -304,6 +304,7 @@ conf_load(const char *path, struct conf *c, char **why_r)
 		mem_fatal("conf: bad built-in default");
 	if ((fp = fopen(path, "re")) == NULL) {
 		set_why(why_r, path, 0, "%s", strerror(errno));
+		conf_free(c);
 		return -1;
 	}
 	for (;;) {
