@@ -373,11 +373,14 @@ prepare(struct web *w, const char *mode, struct acct *old, struct acct *a)
 	    &name, &why) != 1)
 		form_again(w, mode, why);
 	if (strcmp(mode, "copy") == 0) {
+		char from[sizeof(a->name)];
+
 		mgr_target(w, "from", a);
+		memcpy(from, a->name, sizeof(from));	/* canonical */
 		snprintf(a->name, sizeof(a->name), "%s", name.data);
 		a->created = w->now;
 		pwchange_rebind_secret(&w->conf, w->have_skey ? &w->skey : NULL,
-		    a, web_str(w, "from"));
+		    a, from);
 	} else if (acct_from_default(w->store, name.data, a, &why) < 0) {
 		web_log(w, LOG_ERR, "default_unreadable", "reason", why, NULL,
 		    NULL);
@@ -483,7 +486,14 @@ mgr_act_rename(struct web *w)
 	if (b.secret[0]) {
 		pwchange_rebind_secret(&w->conf, w->have_skey ? &w->skey : NULL,
 		    &b, a.name);
-		(void)acct_save(w->store, &b, NULL);
+		if (acct_save(w->store, &b, &why) < 0) {
+			/* Renamed, but APOP/CRAM-MD5 fail until the
+			 * password is set again: say so. */
+			web_log(w, LOG_ERR, "secret_rebind_failed", "account",
+			    b.name, "reason", why);
+			free(why);
+			why = NULL;
+		}
 	}
 	log_event(LOG_NOTICE, "account_rename", "account", b.name, "from",
 	    a.name, "by", w->user.name, "ip", w->remote, NULL);

@@ -112,8 +112,11 @@ mgr_act_forward(struct web *w, int remove)
 		rc = fwdmap_remove(w->store, name.data, &why);
 	else
 		rc = fwdmap_set(w->store, name.data, web_str(w, "to"), &why);
-	if (rc < 0)
+	if (rc < 0) {
+		web_log(w, LOG_WARNING, remove ? "forward_remove_failed" :
+		    "forward_set_failed", "reason", why, NULL, NULL);
 		web_error(w, 400, why);
+	}
 	log_event(LOG_NOTICE, remove ? "forward_remove" : "forward_set", "name",
 	    name.data, "to", remove ? "-" : web_str(w, "to"), "by",
 	    w->user.name, "ip", w->remote, NULL);

@@ -110,22 +110,32 @@ open_message(struct web *w, struct opened *o)
 	uint32_t seq;
 	struct stat st;
 	char *why = NULL;
-	int fd;
+	int fd, rc;
 
 	memset(o, 0, sizeof(*o));
 	if (num_parse_u64(web_str(w, "u"), UINT32_MAX, &uid) < 0 ||
 	    num_parse_u64(web_str(w, "v"), UINT32_MAX, &uv) < 0)
 		web_error(w, 400, "No message.");
-	if (folder_open_id(w->store, &w->user, MBOX_INBOX_ID, 0, &o->f,
-	    &why) != 1 || folder_state(o->f)->uidvalidity != uv ||
+	rc = folder_open_id(w->store, &w->user, MBOX_INBOX_ID, 0, &o->f, &why);
+	if (rc < 0) {
+		web_log(w, LOG_ERR, "folder_unreadable", "reason", why, NULL,
+		    NULL);
+		web_error(w, 503, "Your mail cannot be read now.");
+	}
+	if (rc != 1 || folder_state(o->f)->uidvalidity != uv ||
 	    folder_find_uid(o->f, (uint32_t)uid, &seq, NULL) != 1 ||
 	    folder_record(o->f, seq, &o->r, NULL) != 1)
 		web_error(w, 404, "No such message (it may have been deleted).");
 	if (o->r.size > MSG_SHOW_MAX)
 		web_error(w, 413, "This message is too large to show here.");
 	if ((fd = folder_open_message(o->f, o->r.uid, &why)) < 0 ||
-	    fstat(fd, &st) < 0 || st.st_size > MSG_SHOW_MAX)
+	    fstat(fd, &st) < 0 || st.st_size > MSG_SHOW_MAX) {
+		/* The record exists: a file that cannot be read is the
+		 * store's problem, logged, not the request's. */
+		web_log(w, LOG_ERR, "message_unreadable", "reason",
+		    why ? why : strerror(errno), NULL, NULL);
 		web_error(w, 404, "No such message.");
+	}
 	o->len = (size_t)st.st_size;
 	if (o->len && (o->map = mmap(NULL, o->len, PROT_READ, MAP_PRIVATE, fd,
 	    0)) == MAP_FAILED) {

@@ -51,7 +51,10 @@ rules_load(struct web *w, struct webrules *r, int *foreign_r)
 		web_log(w, LOG_ERR, "sieve_unreadable", "reason", why, NULL, NULL);
 		web_error(w, 503, "Your rules cannot be read now.");
 	}
-	if (rc == 1 && webrules_read(text.data, text.len, r, &why) != 1) {
+	if (rc == 1 && (rc = webrules_read(text.data, text.len, r, &why)) != 1) {
+		if (rc < 0)
+			web_log(w, LOG_ERR, "sieve_damaged", "reason", why, NULL,
+			    NULL);
 		*foreign_r = 1;
 		webrules_free(r);
 		webrules_init(r);
