@@ -326,7 +326,11 @@ privsep_recv(int fd, unsigned *type_r, struct buf *out, size_t max,
 	if (read_all(fd, hdr + 4, 1) <= 0)
 		return fail(why_r, "control channel read:");
 	*type_r = hdr[4];
-	buf_reset(out);
+	/* The last message may have held a password: wiped before reuse
+	 * (and before buf_reserve() may move the block). */
+	if (out->data)
+		explicit_bzero(out->data, out->cap);
+	out->len = 0;
 	buf_reserve(out, len);
 	if (len > 1 && read_all(fd, (unsigned char *)out->data, len - 1) <= 0)
 		return fail(why_r, "control channel read:");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 #include "netio.h"
 #include "privsep.h"
 
@@ -71,6 +72,8 @@ serve_request(int ctl, int data, struct netio *io, int *data_open,
 	if (privsep_preauth_relay(data, io, data_open) < 0)
 		return -1;
 	r = privsep_recv(ctl, &type, &msg, PRIVSEP_MSG_MAX, &why);
+	if (r < 0)	/* 0 is the child's clean end */
+		log_event(LOG_ERR, "preauth_protocol", "reason", why, NULL);
 	free(why);
 	if (r > 0) {
 		privsep_rd_init(&rd, &msg);
@@ -99,6 +102,8 @@ privsep_preauth_serve(int ctl, int data, struct netio *io,
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			log_event(LOG_ERR, "preauth_protocol", "reason",
+			    strerror(errno), NULL);
 			break;
 		}
 		if (pfd[1].revents && privsep_preauth_relay(data, io, &data_open) < 0)

@@ -83,7 +83,9 @@ serve_starttls(struct pop3 *p, struct privsep_rd *rd)
 	privsep_put_u32(&msg, (uint32_t)discarded);
 	if (status == 0)
 		put_conn(p, &msg);
-	if (to_child(p, PS_TLS, &msg) < 0 || status == 1)
+	/* Without TLS or without a SASL session nothing more can be
+	 * served: the parent ends it, whatever the child would do. */
+	if (to_child(p, PS_TLS, &msg) < 0 || status != 0)
 		return -1;
 	return 0;
 }
