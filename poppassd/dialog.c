@@ -431,8 +431,6 @@ old_right(struct pp_account *a, const char *name, const char *pass,
 	else if (r == 0)
 		failed(a, found ? name : "unknown", name, found ? "badpass" :
 		    "nouser", res);
-	else
-		penalty_login_ok(a->env->store, netio_remote_addr(a->io), name);
 	return r > 0;
 }
 
@@ -457,6 +455,8 @@ account_check(struct pp_account *a, const char *user, const char *pass,
 	(void)canon_user(a, user, name);
 	if (!old_right(a, name, pass, &acc, PP_UNAVAILABLE, res))
 		return;
+	/* Once per dialogue: the change that follows checks again. */
+	penalty_login_ok(a->env->store, netio_remote_addr(a->io), name);
 	if (acc.flags & ACCT_DISUSER)
 		res->outcome = PP_DISABLED;
 	else if (acc.flags & ACCT_LOCKPWD)
