@@ -658,10 +658,13 @@ cache_get(struct folder *f, const struct msgrec *r, struct buf *out,
 			goto bad;
 		p += 8;
 	} else {
-		buf_reserve(out, r->cache_len);
+		/* The header agrees with the record before anything is
+		 * allocated for a length read from disk. */
 		if (pread(f->cfd, h, 8, (off_t)r->cache_off) != 8 ||
-		    be32_get(h) != r->cache_len ||
-		    pread(f->cfd, out->data + start, r->cache_len,
+		    be32_get(h) != r->cache_len)
+			goto bad;
+		buf_reserve(out, r->cache_len);
+		if (pread(f->cfd, out->data + start, r->cache_len,
 		    (off_t)r->cache_off + 8) != (ssize_t)r->cache_len)
 			goto bad;
 		p = (const unsigned char *)out->data + start;
@@ -704,7 +707,11 @@ folder_cache_ref(struct folder *f, const struct msgrec *r,
 {
 	const unsigned char *p;
 
-	buf_reset(&f->cbuf);
+	/* One large record must not stay allocated for the session. */
+	if (f->cbuf.cap > CACHE_WINDOW)
+		buf_free(&f->cbuf);
+	else
+		buf_reset(&f->cbuf);
 	if (cache_get(f, r, &f->cbuf, &p, why_r) < 0)
 		return -1;
 	*p_r = p;
