@@ -395,17 +395,18 @@ mboxlist_create(struct store *s, const struct acct *a, const char *name,
 struct recount {
 	struct store *s;
 	const struct acct *a;
+	char *why;		/* why the folders could not be counted */
 };
 
 /* The counters from the folders, after a folder left with its messages. */
 static int
 recount_usage(struct usage *u, void *ctx)
 {
-	const struct recount *c = ctx;
+	struct recount *c = ctx;
 	uint64_t msgs, bytes;
 
-	if (folder_totals(c->s, c->a, &msgs, &bytes, NULL) < 0)
-		return 1;	/* unchanged: the next delivery recounts */
+	if (folder_totals(c->s, c->a, &msgs, &bytes, &c->why) < 0)
+		return 1;	/* unchanged, and logged by the caller */
 	u->message_count = msgs;
 	u->quota_used = bytes;
 	return 0;
@@ -415,7 +416,8 @@ int
 mboxlist_delete(struct store *s, const struct acct *a, const char *name,
     char **why_r)
 {
-	struct recount rc_ctx = { s, a };
+	struct recount rc_ctx = { s, a, NULL };
+	char *uwhy = NULL;
 	struct buf dir = BUF_INIT;
 	struct mboxlist l;
 	const struct mbox *m;
@@ -447,10 +449,14 @@ out:
 	acct_unlock(lockfd);
 	/* The messages went with the folder: the account's counters (and
 	 * its quota) follow. After the unlock: usage_update locks. */
-	if (rc == 0 && usage_update(s, a->name, recount_usage, &rc_ctx, 0,
-	    NULL) < 0)
-		log_eventf(LOG_WARNING, "usage_update_failed", "account=%s",
-		    a->name);
+	if (rc == 0 && (usage_update(s, a->name, recount_usage, &rc_ctx, 0,
+	    &uwhy) < 0 || rc_ctx.why))
+		/* The folder is gone; the counters stay as they were until
+		 * reconstruct (a quota may refuse mail meanwhile). */
+		log_event(LOG_ERR, "usage_recount_failed", "account", a->name,
+		    "reason", uwhy ? uwhy : rc_ctx.why, NULL);
+	free(uwhy);
+	free(rc_ctx.why);
 	mboxlist_free(&l);
 	buf_free(&dir);
 	return rc;
