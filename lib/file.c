@@ -52,28 +52,39 @@ file_open(const char *path, int flags, mode_t mode)
 }
 
 int
+file_open_store_at(int dfd, uid_t owner, const char *name)
+{
+	struct stat st;
+	int fd, saved;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		saved = errno;
+	else if (!S_ISREG(st.st_mode) || st.st_uid != owner)
+		saved = EPERM;
+	else
+		return fd;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
 file_open_store(const char *dir, const char *name)
 {
-	struct stat dst, st;
+	struct stat dst;
 	int dfd, fd, saved;
 
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
+	if (fstat(dfd, &dst) < 0)
+		fd = -1;
+	else
+		fd = file_open_store_at(dfd, dst.st_uid, name);
 	saved = errno;
-	if (fd >= 0) {
-		if (fstat(dfd, &dst) < 0 || fstat(fd, &st) < 0)
-			saved = errno;
-		else if (!S_ISREG(st.st_mode) || st.st_uid != dst.st_uid)
-			saved = EPERM;
-		else
-			saved = 0;
-		if (saved) {
-			close(fd);
-			fd = -1;
-		}
-	}
 	close(dfd);
 	errno = saved;
 	return fd;

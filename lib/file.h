@@ -69,6 +69,13 @@ int file_errno_temporary(int err);
  */
 int file_open_store(const char *dir, const char *name);
 
+/*
+ * The same in the directory open as dfd, whose owner (st_uid) the
+ * caller has taken from fstat(dfd): a session that opens many messages
+ * of one folder opens and checks the directory once.
+ */
+int file_open_store_at(int dfd, uid_t owner, const char *name);
+
 /* Set *why_r to "what: strerror(errno)" and return -1. */
 int file_why(char **why_r, const char *what);
 

@@ -57,6 +57,8 @@ struct folder {
 	void		*aux;		/* folder_set_aux() */
 	void		(*aux_free)(void *);
 	int		 sfd;		/* state, for syncing */
+	int		 dfd;		/* the directory, for message files */
+	uid_t		 duid;		/* its owner */
 	unsigned char	*chunk;
 	uint32_t	 chunk_first, chunk_n;
 	char		*kw[FOLDER_KEYWORDS_MAX];
@@ -339,7 +341,7 @@ open_dir(struct store *s, const struct acct *a, uint32_t id, const char *name,
 	f->id = id;
 	f->flags = flags;
 	f->name = mem_strdup(name);
-	f->lockfd = f->cfd = f->sfd = -1;
+	f->lockfd = f->cfd = f->sfd = f->dfd = -1;
 	mbox_dir(s, a, id, &dir);
 	f->dir = buf_steal(&dir);
 	if (open_index(f, why_r) < 0 ||
@@ -425,6 +427,8 @@ folder_close(struct folder *f)
 		close(f->cfd);
 	if (f->sfd >= 0)
 		close(f->sfd);
+	if (f->dfd >= 0)
+		close(f->dfd);
 	for (i = 0; i < FOLDER_KEYWORDS_MAX; i++)
 		free(f->kw[i]);
 	if (f->aux_free != NULL)
@@ -734,21 +738,42 @@ folder_set_aux(struct folder *f, void *aux, void (*free_fn)(void *))
 	f->aux_free = free_fn;
 }
 
+/*
+ * The folder's directory stays open from the first message opened to
+ * folder_close(): a POP3 or IMAP session that reads many messages opens
+ * and checks the directory once. The fd follows the directory if it is
+ * moved (an account renamed); a folder deleted meanwhile has no files.
+ */
 int
 folder_open_message(struct folder *f, uint32_t uid, char **why_r)
 {
-	struct buf path = BUF_INIT;
-	int fd;
+	char name[16];
+	struct stat st;
+	int fd = -1;
 
-	buf_printf(&path, "%u.eml", uid);
-	/* Not a symlink, nor a hard link to a file of another owner. */
-	fd = file_open_store(f->dir, path.data);
-	if (fd < 0) {
-		buf_reset(&path);
-		buf_printf(&path, "%s/%u.eml", f->dir, uid);
-		file_why(why_r, path.data);
+	snprintf(name, sizeof(name), "%u.eml", uid);
+	if (f->dfd < 0) {
+		f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (f->dfd >= 0 && fstat(f->dfd, &st) < 0) {
+			close(f->dfd);
+			f->dfd = -1;
+		}
+		if (f->dfd >= 0)
+			f->duid = st.st_uid;
 	}
-	buf_free(&path);
+	/* Not a symlink, nor a hard link to a file of another owner. */
+	if (f->dfd >= 0)
+		fd = file_open_store_at(f->dfd, f->duid, name);
+	if (fd < 0) {
+		struct buf path = BUF_INIT;
+		int e = errno;
+
+		buf_printf(&path, "%s/%s", f->dir, name);
+		errno = e;
+		file_why(why_r, path.data);
+		buf_free(&path);
+		errno = e;
+	}
 	return fd;
 }
 
