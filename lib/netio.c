@@ -28,6 +28,7 @@
 #define IN_KEEP		65536		/* a larger, empty input buffer is released */
 #define OUT_MAX		32768		/* output is written at this size */
 #define FILE_CHUNK	65536		/* pread() size for TLS and dot-stuffing */
+#define SMALL_FILE	16384		/* read into the output, not sendfile() */
 #define SENDFILE_MAX	0x7ffff000	/* Linux's most per sendfile() call */
 #define ADDR_MAX	INET6_ADDRSTRLEN
 
@@ -698,6 +699,42 @@ send_copy(struct netio *n, int fd, off_t off, uint64_t count, int stuff)
 	return r;
 }
 
+/*
+ * A small range is read straight into the output buffer: one pread(),
+ * then one write() with the reply line before it and what follows,
+ * cheaper than corking the socket around a sendfile() (most mail is a
+ * few kilobytes). Nothing is queued unless the whole range was read.
+ */
+static int
+copy_small(struct netio *n, int fd, off_t off, size_t count)
+{
+	size_t done = 0;
+	ssize_t got;
+	int r;
+
+	if (n->out.len > OUT_MAX - count && (r = netio_flush(n)) < 0)
+		return r;
+	buf_reserve(&n->out, count);
+	while (done < count) {
+		got = pread(fd, n->out.data + n->out.len + done, count - done,
+		    off + (off_t)done);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				set_why(n, "file ended %llu bytes early",
+				    (unsigned long long)(count - done));
+			else
+				set_why(n, "pread: %s", strerror(errno));
+			return NETIO_ERROR;
+		}
+		done += (size_t)got;
+	}
+	n->out.len += count;
+	n->out.data[n->out.len] = '\0';
+	return 0;
+}
+
 static int
 check_range(struct netio *n, off_t offset, uint64_t count)
 {
@@ -715,6 +752,8 @@ netio_sendfile(struct netio *n, int fd, off_t offset, uint64_t count)
 
 	if ((r = check_range(n, offset, count)) < 0 || count == 0)
 		return r;
+	if (count <= SMALL_FILE)
+		return copy_small(n, fd, offset, (size_t)count);
 	if (n->ssl == NULL)
 		cork(n, 1);
 	if ((r = out_write(n)) < 0)

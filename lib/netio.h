@@ -188,7 +188,8 @@ int netio_flush(struct netio *n);
  * Send count bytes of the file fd from offset, after the buffered
  * output: sendfile(2) on a plain connection, SSL_sendfile() when TLS
  * runs in the kernel (kTLS), else pread() and SSL_write() in 64 KB
- * pieces. A file shorter than offset + count is an error. On any
+ * pieces. Up to 16 KB are read into the output buffer instead, and
+ * leave with it. A file shorter than offset + count is an error. On any
  * error the client may have received part of the range: disconnect.
  * On a plain TCP socket the output is corked (TCP_CORK) from here to
  * the next netio_flush(), so the reply line before the file, the file

@@ -298,7 +298,8 @@ tcp_loop(int family, const char *addr, int *srv_r, int *cli_r)
 static void
 test_sendfile(void)
 {
-	static const size_t sizes[] = { 0, 1, 1 << 20 };
+	/* up to 16 KB goes through the output buffer, above with sendfile */
+	static const size_t sizes[] = { 0, 1, 16384, 16385, 40000, 1 << 20 };
 	struct buf content = BUF_INIT;
 	struct send_job j;
 	char path[4200];
@@ -348,6 +349,21 @@ test_sendfile(void)
 		    netio_why(n));
 		tap_is_int(netio_sendfile(n, fd, -1, 1), NETIO_ERROR,
 		    "negative offset: NETIO_ERROR");
+		netio_free(n);
+		close(fd);
+		close(sv[0]);
+		close(sv[1]);
+
+		/* the same past the small-file size, with sendfile */
+		make_file(path, content.data, 20000);
+		fd = open(path, O_RDONLY);
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+			exit(2);
+		n = netio_create(sv[0], sv[0], &why);
+		tap_is_int(netio_sendfile(n, fd, 0, 30000), NETIO_ERROR,
+		    "large range past the end of the file: NETIO_ERROR");
+		tap_ok(strstr(netio_why(n), "early") != NULL, "why: %s",
+		    netio_why(n));
 		netio_free(n);
 		close(fd);
 		close(sv[0]);
