@@ -1,15 +1,18 @@
 /*
  * pop3load - the POP3 client of t/bench/pop3-vs-dovecot.
  *
- *	pop3load HOST PORT PREFIX PASSWORD CLIENTS
+ *	pop3load HOST PORT PREFIX PASSWORD CLIENTS [ROUNDS]
  *
  * CLIENTS processes log in as PREFIX1 .. PREFIXn with USER/PASS, wait
  * until all are logged in, then each retrieves every message of its
  * maildrop with RETR, one command at a time as mail clients do, and
- * QUITs. Prints "MESSAGES BYTES SECONDS" for the download part (from the
- * moment all are logged in to the last QUIT answered): the same client
- * for every server, written in C so that it costs the servers little of
- * the machine.
+ * QUITs. With ROUNDS (default 1) each client retrieves the whole
+ * maildrop that many times in its session, so that a run with few
+ * clients still moves enough data to be timed (one mailbox takes some
+ * 20 ms). Prints "MESSAGES BYTES SECONDS" for the download part (from
+ * the moment all are logged in to the last QUIT answered): the same
+ * client for every server, written in C so that it costs the servers
+ * little of the machine.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -155,12 +158,13 @@ now(void)
 
 /* One client: log in, tell the parent, wait, download, report. */
 static void
-client(char **argv, int id, int ready, int go, int result)
+client(char **argv, int id, int rounds, int ready, int go, int result)
 {
 	struct conn c = { 0, NULL, 0, 0 };
 	char line[1024], text[600];
 	unsigned long long bytes = 0;
 	unsigned long i, n;
+	int round;
 
 	c.buf = malloc(BUFSZ);
 	c.fd = dial(argv[1], argv[2]);
@@ -173,13 +177,15 @@ client(char **argv, int id, int ready, int go, int result)
 		die("sync");
 	cmd(&c, "STAT\r\n", line, sizeof(line));
 	n = strtoul(line + 4, NULL, 10);
-	for (i = 1; i <= n; i++) {
-		snprintf(text, sizeof(text), "RETR %lu\r\n", i);
-		cmd(&c, text, line, sizeof(line));
-		bytes += skip_body(&c);
-	}
+	for (round = 0; round < rounds; round++)
+		for (i = 1; i <= n; i++) {
+			snprintf(text, sizeof(text), "RETR %lu\r\n", i);
+			cmd(&c, text, line, sizeof(line));
+			bytes += skip_body(&c);
+		}
 	cmd(&c, "QUIT\r\n", line, sizeof(line));
-	snprintf(text, sizeof(text), "%lu %llu %.6f\n", n, bytes, now());
+	snprintf(text, sizeof(text), "%lu %llu %.6f\n", n * (unsigned long)rounds,
+	    bytes, now());
 	if (write(result, text, strlen(text)) < 0)
 		die("result");
 	exit(0);
@@ -188,7 +194,7 @@ client(char **argv, int id, int ready, int go, int result)
 int
 main(int argc, char **argv)
 {
-	int ready[2], go[2], result[2], i, nclients, status;
+	int ready[2], go[2], result[2], i, nclients, rounds = 1, status;
 	struct pollfd pfd;
 	pid_t *pids;
 	unsigned long long msgs = 0, bytes = 0, m, b;
@@ -196,9 +202,12 @@ main(int argc, char **argv)
 	char buf[4096];
 	FILE *fp;
 
-	if (argc != 6 || (nclients = atoi(argv[5])) < 1) {
+	if (argc == 7)
+		rounds = atoi(argv[6]);
+	if ((argc != 6 && argc != 7) || (nclients = atoi(argv[5])) < 1 ||
+	    rounds < 1) {
 		fprintf(stderr, "usage: pop3load HOST PORT PREFIX PASSWORD "
-		    "CLIENTS\n");
+		    "CLIENTS [ROUNDS]\n");
 		return 64;
 	}
 	if (pipe(ready) < 0 || pipe(go) < 0 || pipe(result) < 0)
@@ -207,7 +216,8 @@ main(int argc, char **argv)
 		die("calloc");
 	for (i = 0; i < nclients; i++)
 		if ((pids[i] = fork()) == 0)
-			client(argv, i + 1, ready[1], go[0], result[1]);
+			client(argv, i + 1, rounds, ready[1], go[0],
+			    result[1]);
 	close(ready[1]);
 	for (i = 0; i < nclients; i++) {
 		/* a client that fails to log in exits: do not wait forever */
