@@ -739,42 +739,143 @@ folder_set_aux(struct folder *f, void *aux, void (*free_fn)(void *))
 }
 
 /*
- * The folder's directory stays open from the first message opened to
+ * The folder's directory stays open from its first use to
  * folder_close(): a POP3 or IMAP session that reads many messages opens
  * and checks the directory once. The fd follows the directory if it is
  * moved (an account renamed); a folder deleted meanwhile has no files.
  */
+static int
+folder_dirfd(struct folder *f)
+{
+	struct stat st;
+
+	if (f->dfd >= 0)
+		return f->dfd;
+	f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->dfd >= 0 && fstat(f->dfd, &st) < 0) {
+		close(f->dfd);
+		f->dfd = -1;
+	}
+	if (f->dfd >= 0)
+		f->duid = st.st_uid;
+	return f->dfd;
+}
+
+/* Set *why_r to "dir/name: strerror(errno)", errno kept; -1. */
+static int
+dir_why(const struct folder *f, const char *name, char **why_r)
+{
+	struct buf path = BUF_INIT;
+	int e = errno;
+
+	buf_printf(&path, "%s/%s", f->dir, name);
+	errno = e;
+	file_why(why_r, path.data);
+	buf_free(&path);
+	errno = e;
+	return -1;
+}
+
 int
 folder_open_message(struct folder *f, uint32_t uid, char **why_r)
 {
 	char name[16];
-	struct stat st;
 	int fd = -1;
 
 	snprintf(name, sizeof(name), "%u.eml", uid);
-	if (f->dfd < 0) {
-		f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (f->dfd >= 0 && fstat(f->dfd, &st) < 0) {
-			close(f->dfd);
-			f->dfd = -1;
-		}
-		if (f->dfd >= 0)
-			f->duid = st.st_uid;
-	}
 	/* Not a symlink, nor a hard link to a file of another owner. */
-	if (f->dfd >= 0)
+	if (folder_dirfd(f) >= 0)
 		fd = file_open_store_at(f->dfd, f->duid, name);
-	if (fd < 0) {
-		struct buf path = BUF_INIT;
-		int e = errno;
-
-		buf_printf(&path, "%s/%s", f->dir, name);
-		errno = e;
-		file_why(why_r, path.data);
-		buf_free(&path);
-		errno = e;
-	}
+	if (fd < 0)
+		dir_why(f, name, why_r);
 	return fd;
+}
+
+#define SORTKEYS	"sortkeys"
+
+int
+folder_sortkeys_read(struct folder *f, size_t max, struct buf *out,
+    char **why_r)
+{
+	struct stat st;
+	size_t done = 0;
+	ssize_t got = 0;
+	int fd;
+
+	if (folder_dirfd(f) < 0)
+		return dir_why(f, "", why_r);
+	if ((fd = file_open_store_at(f->dfd, f->duid, SORTKEYS)) < 0)
+		return errno == ENOENT ? 0 : dir_why(f, SORTKEYS, why_r);
+	if (fstat(fd, &st) < 0) {
+		dir_why(f, SORTKEYS, why_r);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return 0;
+	}
+	buf_reset(out);
+	buf_reserve(out, (size_t)st.st_size);
+	while (done < (size_t)st.st_size) {
+		got = pread(fd, out->data + done, (size_t)st.st_size - done,
+		    (off_t)done);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;		/* shorter: replaced meanwhile */
+		done += (size_t)got;
+	}
+	if (got < 0) {
+		dir_why(f, SORTKEYS, why_r);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	out->len = done;
+	out->data[done] = '\0';
+	return 1;
+}
+
+int
+folder_sortkeys_write(struct folder *f, const void *data, size_t len,
+    char **why_r)
+{
+	char tmp[48];
+	const char *p = data;
+	ssize_t w;
+	int fd;
+
+	if (folder_dirfd(f) < 0)
+		return dir_why(f, "", why_r);
+	/* ".new." names are leftovers to reconstruct */
+	snprintf(tmp, sizeof(tmp), SORTKEYS ".new.%ld", (long)getpid());
+	(void)unlinkat(f->dfd, tmp, 0);
+	fd = openat(f->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dir_why(f, tmp, why_r);
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			dir_why(f, tmp, why_r);
+			close(fd);
+			(void)unlinkat(f->dfd, tmp, 0);
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) < 0 || renameat(f->dfd, tmp, f->dfd, SORTKEYS) < 0) {
+		dir_why(f, SORTKEYS, why_r);
+		(void)unlinkat(f->dfd, tmp, 0);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -169,6 +169,20 @@ int folder_cache_ref(struct folder *f, const struct msgrec *r,
 void *folder_aux(const struct folder *f);
 void folder_set_aux(struct folder *f, void *aux, void (*free_fn)(void *));
 
+/*
+ * The folder's sort-key file (lib/sort.c; popstore(5)): derived data,
+ * replaced whole and never synced, so it carries its own checks and is
+ * rebuilt when they fail. folder_sortkeys_read() reads it into out when
+ * it is a regular file of the folder's owner of at most max bytes: 1;
+ * 0 when there is none (or it is larger); -1 with *why_r.
+ * folder_sortkeys_write() replaces it (a new file, then rename): 0 or
+ * -1 with *why_r.
+ */
+int folder_sortkeys_read(struct folder *f, size_t max, struct buf *out,
+    char **why_r);
+int folder_sortkeys_write(struct folder *f, const void *data, size_t len,
+    char **why_r);
+
 /* Open a message file read-only (O_NOFOLLOW); the fd or -1. */
 int folder_open_message(struct folder *f, uint32_t uid, char **why_r);
 

@@ -240,7 +240,8 @@ static int
 known_file(const struct fold *fo, const char *name)
 {
 	static const char *const known[] = { "folder", "index", "state",
-	    "expunged", "keywords", "lock", "subscriptions", NULL };
+	    "expunged", "keywords", "lock", "subscriptions", "sortkeys",
+	    NULL };
 	char cache[32];
 	int i;
 
@@ -547,6 +548,10 @@ rewrite(struct fold *fo, uint32_t uidvalidity, uint32_t uidnext,
 		file_why(why_r, fo->dir);
 		goto out;
 	}
+	/* the sort keys were taken from the old cache */
+	buf_printf(&final, "%s/sortkeys", fo->dir);
+	(void)unlink(final.data);
+	buf_reset(&final);
 	buf_printf(&final, "%s/index", fo->dir);
 	if (rename(ipath.data, final.data) < 0 || file_fsync_dir(fo->dir) < 0) {
 		file_why(why_r, final.data);

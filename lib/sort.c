@@ -15,6 +15,15 @@
  * strings (equal strings, equal ranks), computed when the column is
  * used after strings were added: a sort compares numbers only.
  *
+ * The table is also kept on disk (the folder's sort-key file), so that
+ * the first sort of the next session reads no cache record either: it
+ * is loaded by the first sort that needs keys from the cache, and
+ * written again after a sort that added columns or grew the table by
+ * an eighth since it was written (so a big folder receiving mail is
+ * not rewritten for every new message; the few new ones are read from
+ * the cache). The file is derived data: a file that fails a check is
+ * ignored and replaced.
+ *
  * Each match becomes a fixed-size entry: position, sequence number and
  * UID, then 8 bytes per criterion: the number (dates biased to sort
  * unsigned) or the string's rank. One string criterion is ordered by
@@ -27,7 +36,9 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "crc.h"
 #include "folder.h"
+#include "log.h"
 #include "mem.h"
 #include "mime.h"
 #include "sort.h"
@@ -50,6 +61,9 @@ struct skeys {
 	uint32_t	 nranks[NSTR];	/* the highest rank of rank[k] */
 	int		 ranking;	/* the column skeys_rank() sorts */
 	struct buf	 arena;		/* offset 0: the empty string */
+	int		 load_tried;	/* the file was looked for */
+	size_t		 saved_n;	/* entries of the file (0: none) */
+	unsigned	 saved_mask;	/* its columns (skeys_mask()) */
 };
 
 /* Messages a run found missing from the table, in ascending UID. */
@@ -185,6 +199,8 @@ skeys_clear(struct skeys *ks)
 		ks->ranked[k] = 0;
 	}
 	ks->n = ks->cap = 0;
+	ks->saved_n = 0;
+	ks->saved_mask = 0;
 	buf_reset(&ks->arena);
 	buf_append(&ks->arena, "\0\0\0", 4);
 }
@@ -436,6 +452,244 @@ skeys_rank(struct skeys *ks, int k)
 	ks->nranks[k] = r;
 	free(slots);
 	ks->ranked[k] = 1;
+}
+
+/* ---- the key file ---- */
+
+/*
+ * The file (popstore(5)): a 56-byte header, then the columns and the
+ * arena, every number in host byte order (a file of another order
+ * fails the check):
+ *   0 "PSSK"; 4 0x01020304; 8 UIDVALIDITY; 12 entries n; 16 columns
+ *   (bit 0 dates, bit 1+k strings of kind k, bit 8+k their ranks);
+ *   20 arena length; 24 the highest rank of each kind (6 numbers);
+ *   48 CRC-32C of everything after the header; 52 zero.
+ *   Then uid[n], date[n] (8 bytes each), per kind str[k][n] and
+ *   rank[k][n] (4 bytes each), and the arena.
+ */
+#define FILE_HDR	56
+#define FILE_MAX	((size_t)512 << 20)
+#define FILE_ORDER	0x01020304U
+#define COL_DATE	1U
+#define COL_STR(k)	(2U << (k))
+#define COL_RANK(k)	(0x100U << (k))
+#define COL_CACHE	(COL_DATE | 0x7eU)	/* columns read from the cache */
+
+static unsigned
+skeys_mask(const struct skeys *ks)
+{
+	unsigned m = ks->date != NULL ? COL_DATE : 0;
+	int k;
+
+	for (k = 0; k < NSTR; k++) {
+		if (ks->str[k] != NULL)
+			m |= COL_STR(k);
+		if (ks->str[k] != NULL && ks->ranked[k] && ks->rank[k] != NULL)
+			m |= COL_RANK(k);
+	}
+	return m;
+}
+
+static void
+skeys_encode(const struct skeys *ks, unsigned mask, struct buf *out)
+{
+	uint32_t h[FILE_HDR / 4], crc;
+	int k;
+
+	memset(h, 0, sizeof(h));
+	memcpy(h, "PSSK", 4);
+	h[1] = FILE_ORDER;
+	h[2] = ks->uidvalidity;
+	h[3] = (uint32_t)ks->n;
+	h[4] = mask;
+	h[5] = (uint32_t)ks->arena.len;
+	for (k = 0; k < NSTR; k++)
+		h[6 + k] = mask & COL_RANK(k) ? ks->nranks[k] : 0;
+	buf_reset(out);
+	buf_append(out, h, sizeof(h));
+	buf_append(out, ks->uid, ks->n * sizeof(uint32_t));
+	if (mask & COL_DATE)
+		buf_append(out, ks->date, ks->n * sizeof(int64_t));
+	for (k = 0; k < NSTR; k++) {
+		if (mask & COL_STR(k))
+			buf_append(out, ks->str[k], ks->n * sizeof(uint32_t));
+		if (mask & COL_RANK(k))
+			buf_append(out, ks->rank[k], ks->n * sizeof(uint32_t));
+	}
+	buf_append(out, ks->arena.data, ks->arena.len);
+	crc = crc32c(out->data + FILE_HDR, out->len - FILE_HDR);
+	memcpy(out->data + 48, &crc, 4);
+}
+
+/* A column of n numbers of size bytes from *p, advancing it. */
+static void *
+col_take(const unsigned char **p, size_t n, size_t size)
+{
+	void *c = mem_alloc(n ? n : 1, size);
+
+	memcpy(c, *p, n * size);
+	*p += n * size;
+	return c;
+}
+
+/* String offsets of a column: none, "" or a whole string in the arena. */
+static int
+col_strings_ok(const uint32_t *col, size_t n, const unsigned char *arena,
+    size_t alen)
+{
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (col[i] == UNSET32 || col[i] == 0)
+			continue;
+		if (col[i] < 4 || col[i] > alen - 4)
+			return 0;
+		memcpy(&len, arena + col[i], 4);
+		if (len > alen - 4 - col[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Decode a file into ks (its UIDVALIDITY set): 0, or -1 when any check
+ * fails, ks unchanged.
+ */
+static int
+skeys_decode(struct skeys *ks, const unsigned char *p, size_t len)
+{
+	struct skeys t;
+	uint32_t h[FILE_HDR / 4];
+	const unsigned char *q, *arena;
+	size_t n, alen, need, i;
+	unsigned mask;
+	int k, ok = 1;
+
+	if (len < FILE_HDR)
+		return -1;
+	memcpy(h, p, FILE_HDR);
+	n = h[3];
+	mask = h[4];
+	alen = h[5];
+	if (memcmp(h, "PSSK", 4) != 0 || h[1] != FILE_ORDER ||
+	    h[2] != ks->uidvalidity || h[13] != 0 ||
+	    (mask & ~(COL_CACHE | 0x3f00U)) != 0 || alen < 4 ||
+	    alen > UINT32_MAX / 2)
+		return -1;
+	need = FILE_HDR + n * sizeof(uint32_t) + alen;
+	if (mask & COL_DATE)
+		need += n * sizeof(int64_t);
+	for (k = 0; k < NSTR; k++) {
+		if ((mask & COL_RANK(k)) && (!(mask & COL_STR(k)) ||
+		    h[6 + k] > n))
+			return -1;
+		if (mask & COL_STR(k))
+			need += n * sizeof(uint32_t);
+		if (mask & COL_RANK(k))
+			need += n * sizeof(uint32_t);
+	}
+	if (need != len || crc32c(p + FILE_HDR, len - FILE_HDR) != h[12])
+		return -1;
+	arena = p + len - alen;
+	if (memcmp(arena, "\0\0\0\0", 4) != 0)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	q = p + FILE_HDR;
+	t.uid = col_take(&q, n, sizeof(uint32_t));
+	for (i = 0; i < n && ok; i++)
+		ok = t.uid[i] != 0 && (i == 0 || t.uid[i] > t.uid[i - 1]);
+	if (mask & COL_DATE)
+		t.date = col_take(&q, n, sizeof(int64_t));
+	for (k = 0; k < NSTR; k++) {
+		if (mask & COL_STR(k)) {
+			t.str[k] = col_take(&q, n, sizeof(uint32_t));
+			ok = ok && col_strings_ok(t.str[k], n, arena, alen);
+		}
+		if (mask & COL_RANK(k)) {
+			t.rank[k] = col_take(&q, n, sizeof(uint32_t));
+			for (i = 0; i < n && ok; i++)
+				ok = t.rank[k][i] <= h[6 + k];
+			t.ranked[k] = 1;
+			t.nranks[k] = h[6 + k];
+		}
+	}
+	if (!ok) {
+		free(t.uid);
+		free(t.date);
+		for (k = 0; k < NSTR; k++) {
+			free(t.str[k]);
+			free(t.rank[k]);
+		}
+		return -1;
+	}
+	free(ks->uid);
+	free(ks->date);
+	ks->uid = t.uid;
+	ks->date = t.date;
+	for (k = 0; k < NSTR; k++) {
+		free(ks->str[k]);
+		free(ks->rank[k]);
+		ks->str[k] = t.str[k];
+		ks->rank[k] = t.rank[k];
+		ks->ranked[k] = t.ranked[k];
+		ks->nranks[k] = t.nranks[k];
+	}
+	ks->n = ks->cap = n;
+	buf_reset(&ks->arena);
+	buf_append(&ks->arena, arena, alen);
+	ks->saved_n = n;
+	ks->saved_mask = mask;
+	return 0;
+}
+
+/*
+ * Once per session, before the first sort that needs keys from the
+ * cache: the file, unless this session's table already has such keys.
+ */
+static void
+skeys_load(struct folder *f, struct skeys *ks)
+{
+	struct buf data = BUF_INIT;
+	char *why = NULL;
+
+	ks->load_tried = 1;
+	if (skeys_mask(ks) & COL_CACHE)
+		return;
+	if (folder_sortkeys_read(f, FILE_MAX, &data, &why) < 0)
+		log_eventf(LOG_WARNING, "sortkeys_unreadable", "why=\"%s\"", why);
+	else if (data.len > 0)
+		(void)skeys_decode(ks, (const unsigned char *)data.data,
+		    data.len);
+	free(why);
+	buf_free(&data);
+}
+
+/*
+ * After a sort: write the file when it has fewer columns than the
+ * table, or an eighth fewer entries. A failure is logged once and not
+ * tried again in the session.
+ */
+static void
+skeys_save(struct folder *f, struct skeys *ks)
+{
+	struct buf data = BUF_INIT;
+	unsigned mask = skeys_mask(ks);
+	char *why = NULL;
+
+	if (ks->n == 0 || !(mask & COL_CACHE) || ks->n > UINT32_MAX ||
+	    ((mask & ~ks->saved_mask) == 0 &&
+	    ks->n < ks->saved_n + ks->saved_n / 8 + 1))
+		return;
+	skeys_encode(ks, mask, &data);
+	if (data.len <= FILE_MAX &&
+	    folder_sortkeys_write(f, data.data, data.len, &why) < 0)
+		log_eventf(LOG_WARNING, "sortkeys_write_failed", "why=\"%s\"",
+		    why);
+	ks->saved_n = ks->n;
+	ks->saved_mask = mask;
+	free(why);
+	buf_free(&data);
 }
 
 /* ---- entries ---- */
@@ -704,7 +958,14 @@ sort_run(const struct search_env *env, struct search_node *tree,
 	memset(&so, 0, sizeof(so));
 	if (setup(&so, crit, ncrit, why_r) < 0)
 		return -1;
+	/* room for every message: no copying as the entries grow */
+	so.cap = folder_count(env->folder) ? folder_count(env->folder) : 1;
+	so.ent = mem_alloc(so.cap, so.esize);
 	so.ks = skeys_get(env->folder);
+	if (!so.ks->load_tried && so.use_date + so.use_str[0] +
+	    so.use_str[1] + so.use_str[2] + so.use_str[3] + so.use_str[4] +
+	    so.use_str[5] > 0)
+		skeys_load(env->folder, so.ks);
 	skeys_columns(so.ks, &so);
 	rc = search_each(env, tree, add_entry, &so, &res->stats, why_r);
 	if (rc == 0)
@@ -715,6 +976,8 @@ sort_run(const struct search_env *env, struct search_node *tree,
 		idx = mem_alloc(so.n, sizeof(uint32_t));
 		order(&so, idx);
 	}
+	if (rc == 0)
+		skeys_save(env->folder, so.ks);
 	res->stats.kept += so.from_cache;
 	if (rc == 0 && so.modseq > res->highest_modseq)
 		res->highest_modseq = so.modseq;

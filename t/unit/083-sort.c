@@ -3,12 +3,15 @@
  * ties (sequence order, REVERSE or not), long subjects that agree on
  * their first bytes, a search program restricting the sort; keys kept
  * for the session (reused, merged after a partial sort, with messages
- * appended and expunged by another session in between) and damaged
- * cache records falling back to the message file.
+ * appended and expunged by another session in between), kept on disk
+ * for the next session (columns added, new messages, a damaged or
+ * truncated file ignored and replaced) and damaged cache records
+ * falling back to the message file.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +79,27 @@ deliver_all(void)
 		st_deliver(&st, m.data, msgs[i].arrival, 0, 0);
 	}
 	buf_free(&m);
+	env.folder = st_folder(&st);
+}
+
+/* The folder's sort-key file. */
+static void
+keys_path(struct buf *path)
+{
+	buf_reset(path);
+	buf_printf(path, "%s/sortkeys", folder_dir(st.f));
+}
+
+/* A new session; without the sort-key file unless keep_file. */
+static void
+new_session(int keep_file)
+{
+	struct buf path = BUF_INIT;
+
+	keys_path(&path);
+	if (!keep_file)
+		(void)unlink(path.data);
+	buf_free(&path);
 	env.folder = st_folder(&st);
 }
 
@@ -183,7 +207,7 @@ test_kept(void)
 	struct search_result res;
 	struct buf got = BUF_INIT;
 
-	env.folder = st_folder(&st);	/* a new session: nothing kept */
+	new_session(0);	/* a new session: nothing kept */
 	sort("SUBJECT", "ALL", &got, &res);
 	tap_is_str(got.data, "5 1 3 2 4 9 7 8 6", "first SORT (SUBJECT)");
 	tap_is_int((long long)res.stats.records, 9, "records read once");
@@ -220,6 +244,106 @@ test_kept(void)
 	buf_free(&got);
 }
 
+/* Size of the sort-key file, -1 if none. */
+static long long
+keys_size(void)
+{
+	struct buf path = BUF_INIT;
+	struct stat sb;
+	long long r;
+
+	keys_path(&path);
+	r = stat(path.data, &sb) == 0 ? (long long)sb.st_size : -1;
+	buf_free(&path);
+	return r;
+}
+
+/* Flip a byte of the sort-key file at offset at, or cut it to at. */
+static int
+damage_keys(off_t at, int cut)
+{
+	struct buf path = BUF_INIT;
+	unsigned char c;
+	int fd, ok = 0;
+
+	keys_path(&path);
+	if ((fd = open(path.data, O_RDWR)) >= 0) {
+		if (cut)
+			ok = ftruncate(fd, at) == 0;
+		else if (pread(fd, &c, 1, at) == 1) {
+			c ^= 0x01;
+			ok = pwrite(fd, &c, 1, at) == 1;
+		}
+		close(fd);
+	}
+	buf_free(&path);
+	return ok;
+}
+
+/* One sort of every message; its result and what it read. */
+static void
+sort_all(const char *crit, const char *want, long long caches,
+    long long kept, const char *what)
+{
+	struct search_result res;
+	struct buf got = BUF_INIT;
+
+	sort(crit, "ALL", &got, &res);
+	tap_is_str(got.data, want, "%s: %s", what, crit);
+	tap_ok(res.stats.caches == (uint64_t)caches &&
+	    res.stats.kept == (uint64_t)kept,
+	    "%s: %llu cache records read, %llu keys kept (want %lld, %lld)",
+	    what, (unsigned long long)res.stats.caches,
+	    (unsigned long long)res.stats.kept, caches, kept);
+	search_result_free(&res);
+	buf_free(&got);
+}
+
+/* The keys on disk: the next session's first sort reads no cache. */
+static void
+test_file(void)
+{
+	static const char subj[] = "5 1 3 2 4 9 7 8 6";
+	static const char date[] = "4 1 5 3 2 9 7 6 8";
+	long long size;
+
+	new_session(0);
+	sort_all("ARRIVAL", "2 4 3 5 1 6 7 8 9", 0, 9, "no cache keys");
+	tap_is_int(keys_size(), -1, "no file for ARRIVAL");
+	sort_all("SUBJECT", subj, 9, 0, "first session");
+	size = keys_size();
+	tap_ok(size > 56, "the file is written (%lld bytes)", size);
+	new_session(1);
+	sort_all("SUBJECT", subj, 0, 9, "next session");
+	sort_all("REVERSE SUBJECT", "6 7 8 9 4 2 1 3 5", 0, 9, "same session");
+	sort_all("DATE", date, 9, 0, "a new column");
+	tap_ok(keys_size() > size, "the file is written again with it");
+	new_session(1);
+	sort_all("DATE", date, 0, 9, "dates from the file");
+	sort_all("SUBJECT", subj, 0, 9, "subjects too");
+	sort_all("SUBJECT DATE", subj, 0, 9, "both");
+
+	/* damage anywhere: the file is ignored and replaced */
+	size = keys_size();
+	tap_ok(damage_keys((off_t)size / 2, 0), "a byte of the file flipped");
+	new_session(1);
+	sort_all("SUBJECT", subj, 9, 0, "damaged file");
+	new_session(1);
+	sort_all("SUBJECT", subj, 0, 9, "replaced");
+	tap_ok(damage_keys(3, 0), "its magic number damaged");
+	new_session(1);
+	sort_all("SUBJECT", subj, 9, 0, "bad magic number");
+	tap_ok(damage_keys(40, 1), "the file cut short");
+	new_session(1);
+	sort_all("SUBJECT", subj, 9, 0, "short file");
+	tap_ok(damage_keys(0, 1), "the file emptied");
+	new_session(1);
+	sort_all("SUBJECT", subj, 9, 0, "empty file");
+	new_session(1);
+	sort_all("SUBJECT", subj, 0, 9, "replaced again");
+	new_session(0);
+}
+
 /* A subset first, then the rest: keys merged in UID order. */
 static void
 test_partial(void)
@@ -227,7 +351,7 @@ test_partial(void)
 	struct search_result res;
 	struct buf got = BUF_INIT;
 
-	env.folder = st_folder(&st);
+	new_session(0);
 	sort("FROM", "2:3", &got, &res);
 	tap_is_str(got.data, "2 3", "SORT (FROM) of two");
 	search_result_free(&res);
@@ -264,7 +388,7 @@ test_changes(void)
 	struct msgrec r;
 	char *why = NULL;
 
-	env.folder = st_folder(&st);
+	new_session(0);
 	sort("SUBJECT", "ALL", &got, &res);
 	search_result_free(&res);
 	tap_ok(st_deliver(&st, "Date: Sat, 06 Jan 2024 10:00:00 +0000\n"
@@ -356,18 +480,18 @@ test_damaged(void)
 	const void *p;
 	size_t len;
 
-	env.folder = st_folder(&st);
+	new_session(0);
 	tap_ok(folder_record(st.f, 0, &r, NULL) == 1 &&
 	    folder_cache(st.f, &r, &a, NULL) == 1 &&
 	    folder_cache_ref(st.f, &r, &p, &len, NULL) == 1 &&
 	    len == a.len && memcmp(p, a.data, len) == 0,
 	    "folder_cache_ref gives folder_cache's payload");
 	tap_ok(damage_cache(1) && damage_cache(4), "two cache records damaged");
-	env.folder = st_folder(&st);
+	new_session(0);
 	tap_ok(folder_record(st.f, 1, &r, NULL) == 1 &&
 	    folder_cache_ref(st.f, &r, &p, &len, NULL) == -1,
 	    "the damage is seen");
-	env.folder = st_folder(&st);
+	new_session(0);
 	sort("SUBJECT", "ALL", &got, &res);
 	tap_is_str(got.data, "4 8 1 2 3 7 6 5", "SORT (SUBJECT) unchanged");
 	tap_is_int((long long)res.stats.files, 2, "two message files parsed");
@@ -443,7 +567,7 @@ test_many(void)
 		order[i] = i;
 	}
 	tap_is_int(i, n, "%d messages delivered", n);
-	env.folder = st_folder(&st);
+	new_session(0);
 	first = (int)folder_count(st.f) - n + 1;
 	snprintf(prog, sizeof(prog), "%d:*", first);
 	for (many_reverse = 0; many_reverse < 2; many_reverse++) {
@@ -487,6 +611,7 @@ main(void)
 	env.folder = st.f;
 	test_criteria();
 	test_kept();
+	test_file();
 	test_partial();
 	test_changes();
 	test_damaged();
