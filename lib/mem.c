@@ -1,7 +1,9 @@
 /* mem - allocation that cannot fail; see mem.h. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -34,6 +36,31 @@ mem_fatal(const char *what)
 	_exit(fatal_exit);
 }
 
+/*
+ * A block of 4 MB or more (the keys or results of a SORT, SEARCH or
+ * FETCH over a folder of a hundred thousand messages) asks for
+ * transparent huge pages where the system leaves them to madvise():
+ * one page fault per 2 MB instead of 512, and fewer TLB misses. Only
+ * the 2 MB-aligned inside of the block is advised; the kernel ignores
+ * the advice where huge pages are off.
+ */
+#define HUGE_MIN	((size_t)4 << 20)
+#define HUGE_PAGE	((uintptr_t)2 << 20)
+
+static void *
+huge_hint(void *p, size_t total)
+{
+	uintptr_t a, e;
+
+	if (total >= HUGE_MIN) {
+		a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		e = ((uintptr_t)p + total) & ~(HUGE_PAGE - 1);
+		if (e > a)
+			(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+	return p;
+}
+
 void *
 mem_alloc(size_t n, size_t size)
 {
@@ -45,7 +72,7 @@ mem_alloc(size_t n, size_t size)
 	p = malloc(total ? total : 1);
 	if (p == NULL)
 		mem_fatal("out of memory");
-	return p;
+	return huge_hint(p, total);
 }
 
 void *
@@ -59,7 +86,7 @@ mem_zalloc(size_t n, size_t size)
 	p = calloc(total ? total : 1, 1);
 	if (p == NULL)
 		mem_fatal("out of memory");
-	return p;
+	return huge_hint(p, total);
 }
 
 void *
@@ -73,7 +100,7 @@ mem_realloc(void *old, size_t n, size_t size)
 	p = realloc(old, total ? total : 1);
 	if (p == NULL)
 		mem_fatal("out of memory");
-	return p;
+	return huge_hint(p, total);
 }
 
 char *
