@@ -224,7 +224,7 @@ struct search_stats {
 	uint64_t	 files;		/* message files opened */
 	uint64_t	 file_bytes;	/* message bytes searched */
 	uint64_t	 kept;		/* SORT: matches whose keys an earlier
-					   sort of the session had kept */
+					   sort or the sort-key file kept */
 };
 
 /*
