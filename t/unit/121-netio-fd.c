@@ -295,6 +295,32 @@ tcp_loop(int family, const char *addr, int *srv_r, int *cli_r)
 	return r;
 }
 
+/* A range of count bytes from a file of size: an error, said why. */
+static void
+short_file(const char *path, const char *data, size_t size, uint64_t count,
+    const char *what)
+{
+	struct netio *n;
+	char *why = NULL;
+	int sv[2], fd;
+
+	make_file(path, data, size);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		exit(2);
+	n = netio_create(sv[0], sv[0], &why);
+	tap_is_int(netio_sendfile(n, fd, 0, count), NETIO_ERROR,
+	    "%s of the file: NETIO_ERROR", what);
+	tap_ok(strstr(netio_why(n), "early") != NULL, "why: %s",
+	    netio_why(n));
+	tap_is_int(netio_sendfile(n, fd, -1, 1), NETIO_ERROR,
+	    "negative offset: NETIO_ERROR");
+	netio_free(n);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_sendfile(void)
 {
@@ -332,43 +358,10 @@ test_sendfile(void)
 	check_send("socketpair", sv[0], sv[0], sv[1], sv[1], &j, content.data);
 	close(sv[1]);
 
-	/* A file shorter than the range. */
-	{
-		struct netio *n;
-		char *why = NULL;
-		int fd;
-
-		make_file(path, "0123456789", 10);
-		fd = open(path, O_RDONLY);
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-			exit(2);
-		n = netio_create(sv[0], sv[0], &why);
-		tap_is_int(netio_sendfile(n, fd, 0, 20), NETIO_ERROR,
-		    "range past the end of the file: NETIO_ERROR");
-		tap_ok(strstr(netio_why(n), "early") != NULL, "why: %s",
-		    netio_why(n));
-		tap_is_int(netio_sendfile(n, fd, -1, 1), NETIO_ERROR,
-		    "negative offset: NETIO_ERROR");
-		netio_free(n);
-		close(fd);
-		close(sv[0]);
-		close(sv[1]);
-
-		/* the same past the small-file size, with sendfile */
-		make_file(path, content.data, 20000);
-		fd = open(path, O_RDONLY);
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-			exit(2);
-		n = netio_create(sv[0], sv[0], &why);
-		tap_is_int(netio_sendfile(n, fd, 0, 30000), NETIO_ERROR,
-		    "large range past the end of the file: NETIO_ERROR");
-		tap_ok(strstr(netio_why(n), "early") != NULL, "why: %s",
-		    netio_why(n));
-		netio_free(n);
-		close(fd);
-		close(sv[0]);
-		close(sv[1]);
-	}
+	/* A file shorter than the range, small and past the small size. */
+	short_file(path, "0123456789", 10, 20, "range past the end");
+	short_file(path, content.data, 20000, 30000,
+	    "large range past the end");
 	buf_free(&content);
 }
 
