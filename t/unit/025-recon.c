@@ -146,8 +146,14 @@ main(void)
 	folder_expunge(f, want_uid3, NULL, NULL, NULL);
 	folder_close(f);
 	fingerprint("victim", &orig);
+	/* sort keys a session kept: known, left as they are */
+	inbox_path("sortkeys", &p);
+	fd = open(p.data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	tap_ok(fd >= 0 && write(fd, "PSSK", 4) == 4 && close(fd) == 0,
+	    "a sortkeys file");
 	if (!tap_is_int(run(1), 0, "a fresh store is consistent"))
 		tap_diag("%s", buf_cstr(&lines));
+	tap_ok(access(p.data, F_OK) == 0, "the sort keys are kept");
 
 	/* Zeroed record: the message is indexed again, flags lost. */
 	inbox_path("index", &p);
@@ -230,12 +236,19 @@ main(void)
 	expect_repair("deleted accounts database", NULL, "accounts database");
 
 	/* Lost index: UIDs come back from the file names, flags do not. */
+	inbox_path("sortkeys", &p);
+	fd = open(p.data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	tap_ok(fd >= 0 && write(fd, "PSSK", 4) == 4 && close(fd) == 0,
+	    "sort keys again");
 	inbox_path("index", &p);
 	unlink(p.data);
 	expect_repair("deleted index", NULL, "index missing");
 	fingerprint("victim", &after);
 	tap_ok(strstr(after.data, "n=10") != NULL, "deleted index: 10 messages "
 	    "(%s)", after.data);
+	inbox_path("sortkeys", &p);
+	tap_ok(access(p.data, F_OK) < 0,
+	    "the sort keys of the old cache are removed with it");
 
 	fixture_close(&fx);
 	buf_free(&orig);
