@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -411,10 +412,14 @@ passwd_dummy(uint64_t iterations)
 		iterations = PASSWD_MAX_ITERATIONS;
 	scram.iterations = iterations;
 	scram.salt_len = PASSWD_SALT_LEN;
-	/* Zero keys on RNG failure still cost a full derivation to check. */
-	if (RAND_bytes(scram.salt, PASSWD_SALT_LEN) != 1 ||
-	    RAND_bytes(scram.stored_key, PASSWD_KEY_LEN) != 1 ||
-	    RAND_bytes(scram.server_key, PASSWD_KEY_LEN) != 1)
+	/*
+	 * Zero keys on RNG failure still cost a full derivation to check.
+	 * Every session makes one: from the kernel, so that a session that
+	 * never needs OpenSSL's random generator does not start it.
+	 */
+	if (getrandom(scram.salt, PASSWD_SALT_LEN, 0) != PASSWD_SALT_LEN ||
+	    getrandom(scram.stored_key, PASSWD_KEY_LEN, 0) != PASSWD_KEY_LEN ||
+	    getrandom(scram.server_key, PASSWD_KEY_LEN, 0) != PASSWD_KEY_LEN)
 		memset(scram.stored_key, 0, PASSWD_KEY_LEN);
 	return passwd_scram_format(&scram);
 }
